@@ -1,0 +1,5 @@
+"""memlint: a static analyzer for memory anti-patterns in Python code."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

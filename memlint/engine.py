@@ -1,0 +1,365 @@
+"""Checking one file: decode, ``ast`` guard, pre-screen, one LibCST parse, one batched visit.
+
+The order matters for speed and safety. ``ast`` (C, fast) reports syntax errors and refuses the
+pathological inputs that crash LibCST; the pre-screen keeps LibCST away from files where no
+enabled rule can fire; positions are resolved only for files with something to report.
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from memlint.diagnostics import Diagnostic, Edit, FileProblem, Fix, Location
+from memlint.facts import ProjectFacts
+from memlint.noqa import NoqaMap, build_noqa_map, code_matches, file_directive
+from memlint.rule import (
+    AddImport,
+    FixProposal,
+    IndentLines,
+    InsertLine,
+    InsertText,
+    NodeEdit,
+    Replace,
+    ReplaceLines,
+    Report,
+    Rule,
+    RuleContext,
+)
+from memlint.sources import LineIndex
+
+#: Syntax errors that mean "too deep for a parser", not "newer syntax": never retried with LibCST.
+_TOO_DEEP_MARKERS = ("too many nested", "too complex", "recursion", "null bytes")
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """Everything the engine needs to check one file; picklable for worker processes."""
+
+    rules: tuple[type[Rule], ...]
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    target_version: tuple[int, int] = (3, 10)
+    module_name: str | None = None
+    is_test_file: bool = False
+
+
+@dataclass
+class LintOutcome:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    skipped: bool = False
+    #: Rows of ``# noqa`` comments and the codes they named that suppressed nothing.
+    noqa_map: NoqaMap | None = None
+    suppressed: int = 0
+
+
+def parse_ast(source: str, path: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=path)
+
+
+def syntax_error_diagnostic(path: str, exc: SyntaxError | ValueError, source: str) -> Diagnostic:
+    if isinstance(exc, SyntaxError) and "null bytes" not in str(exc.msg):
+        loc = Location(exc.lineno or 1, max(exc.offset or 1, 1))
+        message = f"SyntaxError: {exc.msg}"
+    else:  # null bytes: ValueError on 3.11, SyntaxError without a useful position later
+        loc = LineIndex(source).location(max(source.find("\0"), 0))
+        message = "SyntaxError: source code cannot contain null bytes"
+    return Diagnostic(path=path, code=None, message=message, location=loc, end_location=loc)
+
+
+def lint_source(
+    source: str,
+    path: str,
+    options: FileOptions,
+    facts: ProjectFacts | None = None,
+    tree: ast.Module | None = None,
+) -> LintOutcome:
+    """Lint decoded ``source``; never raises for anything the input can do."""
+    outcome = LintOutcome()
+    directive = file_directive(source)
+    if directive.skip_all:
+        outcome.skipped = True
+        return outcome
+    rules = [r for r in options.rules if not code_matches(r.CODE, directive.codes)]
+
+    if tree is None:
+        try:
+            tree = parse_ast(source, path)
+        except (SyntaxError, ValueError) as exc:
+            if not _libcst_may_accept(exc, source):
+                outcome.diagnostics.append(syntax_error_diagnostic(path, exc, source))
+                return outcome
+        except (RecursionError, MemoryError):
+            outcome.problems.append(
+                FileProblem(path, "too deeply nested to analyse; file skipped", severity="warning")
+            )
+            return outcome
+
+    rules = [r for r in rules if _prescreen(r, source)]
+    if not rules:
+        return outcome
+
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        if tree is None:  # neither parser accepts it: a plain syntax error
+            outcome.diagnostics.append(
+                Diagnostic(
+                    path=path,
+                    code=None,
+                    message=f"SyntaxError: {exc.message}",
+                    location=Location(exc.raw_line, exc.raw_column + 1),
+                    end_location=Location(exc.raw_line, exc.raw_column + 1),
+                )
+            )
+        else:
+            outcome.problems.append(
+                FileProblem(path, f"LibCST cannot parse this valid file ({exc.message}); skipped", "warning")
+            )
+        return outcome
+    except (RecursionError, MemoryError):
+        outcome.problems.append(
+            FileProblem(path, "too deeply nested for LibCST; file skipped", severity="warning")
+        )
+        return outcome
+
+    reports, problems, wrapper = _visit(module, source, path, rules, options, facts)
+    outcome.problems.extend(problems)
+    if not reports:
+        return outcome
+    try:
+        if wrapper is None:
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+    except RecursionError:
+        outcome.problems.append(
+            FileProblem(path, "too deeply nested for LibCST positions; file skipped", "warning")
+        )
+        return outcome
+    index = LineIndex(source)
+    diagnostics = []
+    for report in reports:
+        try:
+            diagnostics.append(_to_diagnostic(report, path, module, positions, index, rules))
+        except Exception as exc:  # a rule's fix that cannot be resolved is the rule's bug
+            outcome.problems.append(_problem(path, report.code, exc))
+    noqa_map = build_noqa_map(source)
+    outcome.noqa_map = noqa_map
+    for diag in diagnostics:
+        assert diag.code is not None
+        diag = replace(diag, noqa_row=noqa_map.statement_range(diag.location.row)[1])
+        comment = noqa_map.suppressing(diag.location.row, diag.code)
+        if comment is not None:
+            comment.used.add(diag.code)
+            outcome.suppressed += 1
+            continue
+        outcome.diagnostics.append(diag)
+    return outcome
+
+
+def _libcst_may_accept(exc: SyntaxError | ValueError, source: str) -> bool:
+    """Newer syntax than this interpreter's ``ast`` knows may still be valid: let LibCST try."""
+    if not isinstance(exc, SyntaxError):
+        return False
+    message = (exc.msg or "").lower()
+    return not any(marker in message for marker in _TOO_DEEP_MARKERS)
+
+
+def _prescreen(rule: type[Rule], source: str) -> bool:
+    return not rule.PRESCREEN or any(token in source for token in rule.PRESCREEN)
+
+
+def _problem(path: str, code: str | None, exc: BaseException) -> FileProblem:
+    return FileProblem(
+        path=path,
+        message=f"internal error: {type(exc).__name__}: {exc}",
+        severity="error",
+        rule=code,
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
+
+
+def _visit(
+    module: cst.Module,
+    source: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    options: FileOptions,
+    facts: ProjectFacts | None,
+) -> tuple[list[Report], list[FileProblem], MetadataWrapper | None]:
+    def make(rule: type[Rule]) -> Rule:
+        context = RuleContext(
+            path=path,
+            source=source,
+            module=module,
+            options=options.rule_options.get(rule.NAME, {}),
+            target_version=options.target_version,
+            module_name=options.module_name,
+            is_test_file=options.is_test_file,
+            facts=facts,
+        )
+        return rule(context)
+
+    wrapper: MetadataWrapper | None = None
+
+    def run(instances: list[Rule]) -> None:
+        nonlocal wrapper
+        if any(inst.get_inherited_dependencies() for inst in instances):
+            if wrapper is None:
+                wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+            wrapper.visit_batched(instances)
+        else:
+            cst.visit_batched(module, instances)
+
+    problems: list[FileProblem] = []
+    instances = [make(r) for r in rules]
+    try:
+        run(instances)
+    except RecursionError:
+        return [], [FileProblem(path, "too deeply nested for LibCST; file skipped", "warning")], None
+    except Exception:
+        # Find the rule at fault by running each alone; keep the others' findings.
+        instances = []
+        for rule in rules:
+            inst = make(rule)
+            try:
+                run([inst])
+            except Exception as exc:
+                problems.append(_problem(path, rule.CODE, exc))
+                continue
+            instances.append(inst)
+    reports = [rep for inst in instances for rep in inst.reports]
+    return reports, problems, wrapper
+
+
+def _to_diagnostic(
+    report: Report,
+    path: str,
+    module: cst.Module,
+    positions: Any,
+    index: LineIndex,
+    rules: Sequence[type[Rule]],
+) -> Diagnostic:
+    rng = positions[report.node]
+    start = Location(rng.start.line, rng.start.column + 1)
+    end = Location(rng.end.line, rng.end.column + 1)
+    fix = None
+    if report.fix is not None:
+        fix = resolve_fix(report.fix, module, positions, index)
+    name = next((r.NAME for r in rules if r.CODE == report.code), None)
+    return Diagnostic(
+        path=path,
+        code=report.code,
+        message=report.message,
+        location=start,
+        end_location=end,
+        fix=fix,
+        rule_name=name,
+    )
+
+
+def resolve_fix(proposal: FixProposal, module: cst.Module, positions: Any, index: LineIndex) -> Fix:
+    edits = [e for edit in proposal.edits for e in _resolve_edit(edit, module, positions, index)]
+    edits.sort(key=lambda e: (e.start, e.end))  # stable: insertions at one point keep their order
+    return Fix(applicability=proposal.applicability, message=proposal.message, edits=tuple(edits))
+
+
+def _span(node: cst.CSTNode, positions: Any, index: LineIndex) -> tuple[int, int]:
+    rng = positions[node]
+    return (
+        index.offset(rng.start.line, rng.start.column),
+        index.offset(rng.end.line, rng.end.column),
+    )
+
+
+def _edit(start: int, end: int, content: str, index: LineIndex) -> Edit:
+    return Edit(start, end, content, index.location(start), index.location(end))
+
+
+def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Any, index: LineIndex) -> list[Edit]:
+    if isinstance(edit, Replace):
+        start, end = _span(edit.node, positions, index)
+        content = edit.replacement if isinstance(edit.replacement, str) else module.code_for_node(edit.replacement)
+        return [_edit(start, end, content, index)]
+    if isinstance(edit, InsertText):
+        start, end = _span(edit.node, positions, index)
+        at = end if edit.after else start
+        return [_edit(at, at, edit.text, index)]
+    if isinstance(edit, ReplaceLines):
+        start = index.line_start(positions[edit.first].start.line)
+        end = index.offset(positions[edit.last].end.line + 1, 0)
+        return [_edit(start, end, edit.text, index)]
+    if isinstance(edit, InsertLine):
+        row = positions[edit.node].start.line
+        at = index.line_start(row)
+        line = index.line_text(row)
+        indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+        return [_edit(at, at, indent + edit.text + module.default_newline, index)]
+    if isinstance(edit, IndentLines):
+        first, last = positions[edit.first].start.line, positions[edit.last].end.line
+        return [
+            _edit(index.line_start(row), index.line_start(row), edit.unit, index)
+            for row in range(first, last + 1)
+            if index.line_text(row).strip()
+        ]
+    if isinstance(edit, AddImport):
+        resolved = _resolve_import(edit, module, positions, index)
+        return [resolved] if resolved else []
+    raise TypeError(f"unknown edit {edit!r}")
+
+
+def _resolve_import(edit: AddImport, module: cst.Module, positions: Any, index: LineIndex) -> Edit | None:
+    """Insert the import after the docstring and the leading imports; nothing if present."""
+    insert_after: cst.CSTNode | None = None
+    for i, stmt in enumerate(module.body):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            break
+        small = stmt.body
+        if i == 0 and len(small) == 1 and isinstance(small[0], cst.Expr) and isinstance(
+            small[0].value, (cst.SimpleString, cst.ConcatenatedString)
+        ):
+            insert_after = stmt
+            continue
+        if all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in small):
+            if _provides(small, edit):
+                return None
+            insert_after = stmt
+            continue
+        break
+    for stmt in module.body:  # present further down, at module level?
+        if isinstance(stmt, cst.SimpleStatementLine) and _provides(stmt.body, edit):
+            return None
+    text = f"from {edit.module} import {edit.name}" if edit.name else f"import {edit.module}"
+    newline = module.default_newline
+    if insert_after is None:
+        if not module.body:
+            at = index.offset(10**9, 0)
+            return _edit(at, at, text + newline, index)
+        at = index.line_start(positions[module.body[0]].start.line)
+        return _edit(at, at, text + newline, index)
+    at = index.offset(positions[insert_after].end.line + 1, 0)
+    return _edit(at, at, text + newline, index)
+
+
+def _provides(small: Sequence[cst.BaseSmallStatement], edit: AddImport) -> bool:
+    for s in small:
+        if isinstance(s, cst.Import) and edit.name is None:
+            for alias in s.names:
+                if alias.asname is None and cst.helpers.get_full_name_for_node(alias.name) == edit.module:
+                    return True
+        if isinstance(s, cst.ImportFrom) and edit.name is not None and s.module is not None:
+            if cst.helpers.get_full_name_for_node(s.module) == edit.module and not isinstance(
+                s.names, cst.ImportStar
+            ):
+                for alias in s.names:
+                    if alias.asname is None and cst.helpers.get_full_name_for_node(alias.name) == edit.name:
+                        return True
+    return False

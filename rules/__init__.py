@@ -1,0 +1,17 @@
+"""memlint's rules, one module per rule. Installed as ``memlint.rules``, never as ``rules``.
+
+The catalogue is the explicit, code-ordered tuple ``ALL_RULES``.
+"""
+
+if __name__ != "memlint.rules":  # pragma: no cover - guard against the checkout's folder name
+    raise ImportError(
+        "memlint's rules must be imported as 'memlint.rules', not as top-level "
+        f"{__name__!r} (a top-level 'rules' belongs to another distribution)"
+    )
+
+from memlint.rule import Rule
+from memlint.rules.gc_disable_without_enable import GcDisableWithoutEnable
+
+ALL_RULES: tuple[type[Rule], ...] = (GcDisableWithoutEnable,)
+
+__all__ = ["ALL_RULES"]
