@@ -100,3 +100,20 @@ def facts_for_single_tree(
     """Facts when only one file is known (the flake8 plugin, stdin without a project)."""
     collectors = list(collectors)
     return merge_facts({module.path: collect_file_facts(tree, module, collectors)}, collectors)
+
+
+def read_file_facts(
+    path: str, source: str, collectors: Iterable[type[FactCollector]], tree: ast.Module | None = None
+) -> dict[str, Any] | None:
+    """Facts of one file from its text; None when it does not parse (it contributes nothing)."""
+    import warnings
+
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(source, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+    module = ModuleInfo(path=path, name=module_name_for(path), is_package=Path(path).stem == "__init__")
+    return collect_file_facts(tree, module, collectors)
