@@ -92,3 +92,7 @@ class FileResult:
     fixed_source: str | None = None
     fixes_applied: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
+    #: Set when ``fixed_source`` is: what is needed to write it back or show a diff.
+    original_source: str | None = None
+    original_raw: bytes | None = None
+    encoding: str | None = None

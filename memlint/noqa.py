@@ -125,3 +125,48 @@ def _close(
         comments.setdefault(span, []).append(
             NoqaComment(row=row, codes=parse_codes(codes) if codes else None)
         )
+
+
+def _comments_by_row(source: str) -> dict[int, tuple[int, str]]:
+    """The comment token (column, text) on each row, found with the tokenizer."""
+    out: dict[int, tuple[int, str]] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                out[tok.start[0]] = (tok.start[1], tok.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return out
+
+
+def add_noqa_to_source(source: str, wanted: dict[int, set[str]]) -> tuple[str, int]:
+    """Add ``# noqa: CODES`` to the given rows (merging into an existing ``# noqa: ...``)."""
+    from memlint.sources import LineIndex
+
+    index = LineIndex(source)
+    comments = _comments_by_row(source)
+    edits: list[tuple[int, int, str]] = []
+    for row, codes in sorted(wanted.items()):
+        line = index.line_text(row)
+        start = index.line_start(row)
+        comment = comments.get(row)
+        if comment is not None:
+            column, text = comment
+            match = NOQA_INLINE.search(text)
+            if match is not None:
+                if match.group("codes") is None:
+                    continue  # a blanket noqa already covers everything
+                present = parse_codes(match.group("codes"))
+                merged = ", ".join(sorted(set(present) | codes))
+                new_text = text[: match.start()] + f"# noqa: {merged}" + text[match.end() :]
+                edits.append((start + column, start + column + len(text), new_text))
+                continue
+        end = start + len(line)
+        edits.append((end, end, f"  # noqa: {', '.join(sorted(codes))}"))
+    out, cursor = [], 0
+    for begin, end, text in edits:
+        out.append(source[cursor:begin])
+        out.append(text)
+        cursor = end
+    out.append(source[cursor:])
+    return "".join(out), len(edits)

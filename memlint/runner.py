@@ -1,0 +1,305 @@
+"""Running the engine over many files: settings per file, project facts, worker processes.
+
+LibCST's native parser can crash the process on pathological input, so with more than a handful
+of files the work runs in worker processes (started once, each handling many files); a worker
+that dies takes only its current file with it. Results come back in a deterministic order.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from memlint.config import ConfigError, Settings, find_config, is_test_path, settings_from_file
+from memlint.diagnostics import Diagnostic, FileProblem, FileResult, Location
+from memlint.engine import FileOptions, lint_source
+from memlint.facts import FactCollector, ProjectFacts, merge_facts, module_name_for, read_file_facts
+from memlint.fixer import FixPolicy, fix_source
+from memlint.noqa import code_matches
+from memlint.registry import Selection, select_rules
+from memlint.rule import Rule
+from memlint.sources import SourceError, decode_source, read_source
+
+#: Below this many files, everything runs in this process (a pool costs more than it saves).
+POOL_THRESHOLD = 8
+
+
+class SettingsResolver:
+    """Settings for any path: the closest ``[tool.memlint]`` config, layered under the CLI's."""
+
+    def __init__(
+        self,
+        overrides: dict[str, Any],
+        config: Path | None = None,
+        isolated: bool = False,
+        default_root: Path | None = None,
+    ) -> None:
+        self.overrides = overrides
+        self.isolated = isolated
+        self.fixed = None
+        self.default_root = default_root or Path.cwd()
+        self._by_config: dict[Path | None, Settings] = {}
+        self._by_folder: dict[Path, Settings] = {}
+        if config is not None:
+            self.fixed = self._load(config.resolve())
+
+    def _load(self, config: Path | None) -> Settings:
+        if config not in self._by_config:
+            base = settings_from_file(config) if config is not None else Settings(root=self.default_root)
+            self._by_config[config] = base.with_overrides(**self.overrides)
+        return self._by_config[config]
+
+    def for_path(self, path: Path) -> Settings:
+        if self.fixed is not None:
+            return self.fixed
+        if self.isolated:
+            return self._load(None)
+        folder = path if path.is_dir() else path.parent
+        if folder not in self._by_folder:
+            self._by_folder[folder] = self._load(find_config(folder))
+        return self._by_folder[folder]
+
+
+@dataclass(frozen=True)
+class RunMode:
+    fix: bool = False
+    diff: bool = False
+    policy: FixPolicy = field(default_factory=FixPolicy)
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str
+    display_path: str
+    options: FileOptions
+    policy: FixPolicy | None  # None: lint only
+    source: bytes | None = None  # given for stdin
+
+
+def selection_for(settings: Settings) -> Selection:
+    return select_rules(settings.select, settings.ignore, settings.extend_select, settings.preview)
+
+
+def file_options(path: Path, settings: Settings, selection: Selection) -> FileOptions:
+    rel = _relative(path, settings.root)
+    rules = selection.rules
+    if settings.per_file_ignores:
+        from memlint.discovery import compile_glob
+
+        ignored: list[str] = []
+        for pattern, codes in settings.per_file_ignores:
+            spec = compile_glob(pattern)
+            if spec.match_file(rel) or spec.match_file(path.name):
+                ignored.extend(c.upper() for c in codes)
+        rules = tuple(r for r in rules if not code_matches(r.CODE, ignored))
+    return FileOptions(
+        rules=rules,
+        rule_options={name: dict(opts) for name, opts in settings.rule_options.items()},
+        target_version=settings.target_version,
+        module_name=module_name_for(path),
+        is_test_file=is_test_path(rel),
+    )
+
+
+def fix_policy(settings: Settings, unsafe: bool) -> FixPolicy:
+    return FixPolicy(
+        unsafe=unsafe,
+        fixable=settings.fixable,
+        unfixable=settings.unfixable,
+        extend_safe_fixes=settings.extend_safe_fixes,
+        extend_unsafe_fixes=settings.extend_unsafe_fixes,
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# -- one file -----------------------------------------------------------------------------------
+
+_FACTS: ProjectFacts | None = None
+
+
+def _init_worker(facts: ProjectFacts | None) -> None:
+    global _FACTS
+    _FACTS = facts
+
+
+def process_task(task: FileTask, facts: ProjectFacts | None = None) -> FileResult:
+    """Check (and fix) one file; every failure becomes part of the result."""
+    facts = facts if facts is not None else _FACTS
+    result = FileResult(path=task.display_path)
+    try:
+        source = decode_source(task.source, task.display_path) if task.source is not None else read_source(task.path)
+    except SourceError as exc:
+        if _is_io_error(exc):
+            result.problems.append(FileProblem(task.display_path, str(exc), severity="error"))
+        else:
+            loc = Location(1, 1)
+            result.diagnostics.append(
+                Diagnostic(task.display_path, None, f"SyntaxError: {exc}", loc, loc)
+            )
+        return result
+    try:
+        return _process_text(task, source.text, source.raw, source.encoding, facts, result)
+    except Exception as exc:  # an internal error: reported for this file, the run goes on
+        result.problems.append(
+            FileProblem(
+                task.display_path,
+                f"internal error: {type(exc).__name__}: {exc}",
+                severity="error",
+                traceback=traceback.format_exc(),
+            )
+        )
+        return result
+
+
+def _is_io_error(exc: SourceError) -> bool:
+    text = str(exc)
+    return text.startswith(("cannot read", "permission denied", "no such file", "is a directory"))
+
+
+def _process_text(
+    task: FileTask, text: str, raw: bytes, encoding: str, facts: ProjectFacts | None, result: FileResult
+) -> FileResult:
+    def lint(current: str) -> tuple[list[Diagnostic], list[FileProblem]]:
+        outcome = lint_source(current, task.display_path, task.options, facts)
+        return outcome.diagnostics, outcome.problems
+
+    if task.policy is None:
+        diagnostics, problems = lint(text)
+        result.diagnostics, result.problems = diagnostics, problems
+        return result
+    fixed = fix_source(text, task.display_path, lint, task.policy)
+    result.diagnostics = fixed.remaining
+    result.problems = fixed.problems
+    result.fixes_applied = dict(fixed.applied)
+    if fixed.source != text:
+        result.fixed_source = fixed.source
+        result.original_source = text
+        result.original_raw = raw
+        result.encoding = encoding
+    return result
+
+
+# -- many files -------------------------------------------------------------------------------
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_tasks(tasks: list[FileTask], facts: ProjectFacts | None, jobs: int) -> list[FileResult]:
+    if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
+        results = [process_task(t, facts) for t in tasks]
+    else:
+        results = _run_pool(tasks, facts, jobs)
+    for r in results:
+        r.diagnostics.sort(key=Diagnostic.sort_key)
+    results.sort(key=lambda r: r.path)
+    return results
+
+
+def _run_pool(tasks: list[FileTask], facts: ProjectFacts | None, jobs: int) -> list[FileResult]:
+    """A pool that survives crashes: at most ``2 * jobs`` files are in flight, so when a worker
+    dies only those are suspects; each suspect is retried alone, the rest go to a new pool."""
+    done: dict[int, FileResult] = {}
+    queue = list(range(len(tasks)))
+    while queue:
+        suspects = _drain(tasks, queue, facts, jobs, done)
+        for i in suspects:
+            done[i] = _run_isolated(tasks[i], facts)
+        queue = [i for i in queue if i not in done]
+    return [done[i] for i in range(len(tasks))]
+
+
+def _drain(
+    tasks: list[FileTask], queue: list[int], facts: ProjectFacts | None, jobs: int, done: dict[int, FileResult]
+) -> list[int]:
+    """Run ``queue`` on one pool; return the files in flight when the pool broke (if it did)."""
+    in_flight: dict[Future[FileResult], int] = {}
+    todo = iter(queue)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(facts,)) as pool:
+        try:
+            for i in todo:
+                in_flight[pool.submit(process_task, tasks[i])] = i
+                if len(in_flight) >= 2 * jobs:
+                    _collect(in_flight, done)
+            while in_flight:
+                _collect(in_flight, done)
+        except BrokenProcessPool:
+            return sorted(in_flight.values())
+    return []
+
+
+def _collect(in_flight: dict[Future[FileResult], int], done: dict[int, FileResult]) -> None:
+    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+    for future in finished:
+        done[in_flight[future]] = future.result()  # raises BrokenProcessPool if a worker died
+        del in_flight[future]
+
+
+def _run_isolated(task: FileTask, facts: ProjectFacts | None) -> FileResult:
+    try:
+        with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(facts,)) as pool:
+            return pool.submit(process_task, task).result()
+    except BrokenProcessPool:
+        return FileResult(
+            path=task.display_path,
+            problems=[
+                FileProblem(
+                    task.display_path,
+                    "the parser crashed on this file (too deeply nested or too large?); skipped",
+                    severity="warning",
+                )
+            ],
+        )
+
+
+# -- project facts ------------------------------------------------------------------------------
+
+
+def collectors_of(rules: Iterable[type[Rule]]) -> list[type[FactCollector]]:
+    seen: dict[str, type[FactCollector]] = {}
+    for rule in rules:
+        for collector in rule.FACTS:
+            seen.setdefault(collector.NAME, collector)
+    return list(seen.values())
+
+
+def project_facts(files: Iterable[Path], collectors: list[type[FactCollector]]) -> ProjectFacts | None:
+    """Facts of every Python file of the project (not only the files reported on)."""
+    if not collectors:
+        return None
+    per_file: dict[str, dict[str, Any]] = {}
+    for path in files:
+        try:
+            source = read_source(path)
+        except SourceError:
+            continue
+        facts = read_file_facts(str(path), source.text, collectors)
+        if facts is not None:
+            per_file[str(path)] = facts
+    return merge_facts(per_file, collectors)
+
+
+__all__ = [
+    "ConfigError",
+    "FileTask",
+    "RunMode",
+    "SettingsResolver",
+    "file_options",
+    "fix_policy",
+    "process_task",
+    "project_facts",
+    "run_tasks",
+    "selection_for",
+]
