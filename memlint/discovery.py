@@ -1,6 +1,6 @@
 """Which files to check: walking folders with default and configured excludes and .gitignore.
 
-Patterns use gitignore semantics (pathspec's ``gitwildmatch``): a pattern without a slash matches
+Patterns use gitignore semantics (pathspec's ``gitignore``): a pattern without a slash matches
 a name at any depth, one with a slash matches relative to the folder of its configuration.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pathspec
 
@@ -18,15 +18,15 @@ from memlint.config import Settings
 PYTHON_SUFFIXES = (".py", ".pyi")
 
 
-def compile_glob(pattern: str) -> pathspec.PathSpec:
+def compile_glob(pattern: str) -> pathspec.PathSpec[Any]:
     try:
-        return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+        return pathspec.PathSpec.from_lines("gitignore", [pattern])
     except Exception as exc:  # pathspec raises several types for malformed patterns
         raise ValueError(str(exc)) from None
 
 
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
 @dataclass
@@ -45,7 +45,7 @@ class _Excluder:
         self.root = settings.root.resolve()
         self.spec = _spec(settings.exclude + settings.extend_exclude)
         self.respect_gitignore = settings.respect_gitignore
-        self._gitignores: dict[Path, pathspec.PathSpec | None] = {}
+        self._gitignores: dict[Path, pathspec.PathSpec[Any] | None] = {}
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
         rel = _relative(path, self.root)
@@ -68,7 +68,7 @@ class _Excluder:
                 break
         return False
 
-    def _gitignore(self, folder: Path) -> pathspec.PathSpec | None:
+    def _gitignore(self, folder: Path) -> pathspec.PathSpec[Any] | None:
         if folder not in self._gitignores:
             lines: list[str] = []
             for name in (".gitignore", ".git/info/exclude"):

@@ -81,8 +81,12 @@ def lint_source(
     options: FileOptions,
     facts: ProjectFacts | None = None,
     tree: ast.Module | None = None,
+    apply_noqa: bool = True,
 ) -> LintOutcome:
-    """Lint decoded ``source``; never raises for anything the input can do."""
+    """Lint decoded ``source``; never raises for anything the input can do.
+
+    ``apply_noqa=False`` leaves ``# noqa`` to the caller (flake8 applies its own).
+    """
     outcome = LintOutcome()
     directive = file_directive(source)
     if directive.skip_all:
@@ -151,14 +155,18 @@ def lint_source(
             diagnostics.append(_to_diagnostic(report, path, module, positions, index, rules))
         except Exception as exc:  # a rule's fix that cannot be resolved is the rule's bug
             outcome.problems.append(_problem(path, report.code, exc))
+    if not apply_noqa:
+        outcome.diagnostics.extend(diagnostics)
+        return outcome
     noqa_map = build_noqa_map(source)
     outcome.noqa_map = noqa_map
     for diag in diagnostics:
-        assert diag.code is not None
+        code = diag.code
+        assert code is not None
         diag = replace(diag, noqa_row=noqa_map.statement_range(diag.location.row)[1])
-        comment = noqa_map.suppressing(diag.location.row, diag.code)
+        comment = noqa_map.suppressing(diag.location.row, code)
         if comment is not None:
-            comment.used.add(diag.code)
+            comment.used.add(code)
             outcome.suppressed += 1
             continue
         outcome.diagnostics.append(diag)
