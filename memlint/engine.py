@@ -94,10 +94,13 @@ def lint_source(
         return outcome
     rules = [r for r in options.rules if not code_matches(r.CODE, directive.codes)]
 
+    ast_error: SyntaxError | None = None
     if tree is None:
         try:
             tree = parse_ast(source, path)
         except (SyntaxError, ValueError) as exc:
+            if isinstance(exc, SyntaxError):
+                ast_error = exc
             if not _libcst_may_accept(exc, source):
                 outcome.diagnostics.append(syntax_error_diagnostic(path, exc, source))
                 return outcome
@@ -107,33 +110,13 @@ def lint_source(
             )
             return outcome
 
-    rules = [r for r in rules if _prescreen(r, source)]
-    if not rules:
+    screened = [r for r in rules if _prescreen(r, source)]
+    if not screened and tree is not None:
         return outcome
-
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        if tree is None:  # neither parser accepts it: a plain syntax error
-            outcome.diagnostics.append(
-                Diagnostic(
-                    path=path,
-                    code=None,
-                    message=f"SyntaxError: {exc.message}",
-                    location=Location(exc.raw_line, exc.raw_column + 1),
-                    end_location=Location(exc.raw_line, exc.raw_column + 1),
-                )
-            )
-        else:
-            outcome.problems.append(
-                FileProblem(path, f"LibCST cannot parse this valid file ({exc.message}); skipped", "warning")
-            )
+    module = _parse_cst(source, path, ast_error, outcome)
+    if module is None or not screened:
         return outcome
-    except (RecursionError, MemoryError):
-        outcome.problems.append(
-            FileProblem(path, "too deeply nested for LibCST; file skipped", severity="warning")
-        )
-        return outcome
+    rules = screened
 
     reports, problems, wrapper = _visit(module, source, path, rules, options, facts)
     outcome.problems.extend(problems)
@@ -171,6 +154,24 @@ def lint_source(
             continue
         outcome.diagnostics.append(diag)
     return outcome
+
+
+def _parse_cst(
+    source: str, path: str, ast_error: SyntaxError | None, outcome: LintOutcome
+) -> cst.Module | None:
+    """LibCST's tree, or None with the reason recorded (``ast``'s syntax error when it failed too:
+    its message and position are the interpreter's own)."""
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        if ast_error is None:
+            message = f"LibCST cannot parse this valid file ({exc.message}); skipped"
+            outcome.problems.append(FileProblem(path, message, "warning"))
+        else:
+            outcome.diagnostics.append(syntax_error_diagnostic(path, ast_error, source))
+    except (RecursionError, MemoryError):
+        outcome.problems.append(FileProblem(path, "too deeply nested for LibCST; file skipped", "warning"))
+    return None
 
 
 def _libcst_may_accept(exc: SyntaxError | ValueError, source: str) -> bool:
