@@ -11,7 +11,8 @@ if __name__ != "memlint.rules":  # pragma: no cover - guard against the checkout
 
 from memlint.rule import Rule
 from memlint.rules.gc_disable_without_enable import GcDisableWithoutEnable
+from memlint.rules.list_materialized_once import ListMaterializedOnce
 
-ALL_RULES: tuple[type[Rule], ...] = (GcDisableWithoutEnable,)
+ALL_RULES: tuple[type[Rule], ...] = (ListMaterializedOnce, GcDisableWithoutEnable)
 
 __all__ = ["ALL_RULES"]
