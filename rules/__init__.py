@@ -10,9 +10,11 @@ if __name__ != "memlint.rules":  # pragma: no cover - guard against the checkout
     )
 
 from memlint.rule import Rule
+from memlint.rules.gc_debug_saveall import GcDebugSaveall
 from memlint.rules.gc_disable_without_enable import GcDisableWithoutEnable
+from memlint.rules.gc_threshold_zero import GcThresholdZero
 from memlint.rules.list_materialized_once import ListMaterializedOnce
 
-ALL_RULES: tuple[type[Rule], ...] = (ListMaterializedOnce, GcDisableWithoutEnable)
+ALL_RULES: tuple[type[Rule], ...] = (ListMaterializedOnce, GcDisableWithoutEnable, GcThresholdZero, GcDebugSaveall)
 
 __all__ = ["ALL_RULES"]
