@@ -18,7 +18,7 @@ from typing import Any, Sequence, TextIO
 
 from memlint import __version__
 from memlint.config import ConfigError, Settings, project_root, find_config, validate_cli_codes
-from memlint.diagnostics import FileProblem, FileResult
+from memlint.diagnostics import Applicability, Diagnostic, FileProblem, FileResult
 from memlint.registry import SelectionError, Selection, all_rules, rule_by_name_or_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -227,6 +227,9 @@ def _run_paths(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> in
         for path in found.files:
             print(_display(path))
         return EXIT_CLEAN
+    if not found.files and not found.errors:
+        print("memlint: warning: no Python files found (check the paths, excludes and .gitignore files; "
+              "--no-respect-gitignore lifts the latter)", file=sys.stderr)
     selections = _Selections({})
     fixing = args.fix or args.fix_only or args.diff
     tasks = []
@@ -252,7 +255,9 @@ def _run_paths(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> in
     if found.errors:
         exit_code = EXIT_ERROR
     if args.diff:
-        return EXIT_ERROR if exit_code == EXIT_ERROR else (EXIT_FINDINGS if changed else EXIT_CLEAN)
+        if exit_code == EXIT_ERROR:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if changed and not args.exit_zero else EXIT_CLEAN
     if args.exit_non_zero_on_fix and changed and exit_code == EXIT_CLEAN:
         return EXIT_FINDINGS
     return exit_code
@@ -312,6 +317,12 @@ def _report(args: argparse.Namespace, results: list[FileResult], resolver: Any, 
             print(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.", file=sys.stderr)
         return EXIT_ERROR if errors else EXIT_CLEAN
     rules = tuple({r.CODE: r for s in selections.cache.values() for r in s.rules}.values())
+
+    def applicability(diag: Diagnostic) -> Applicability | None:
+        from memlint.runner import fix_policy
+
+        return fix_policy(resolver.for_path(Path(diag.path).resolve()), args.unsafe_fixes).effective(diag)
+
     options = ReportOptions(
         color=_use_color(args),
         unsafe_fixes=args.unsafe_fixes,
@@ -322,6 +333,7 @@ def _report(args: argparse.Namespace, results: list[FileResult], resolver: Any, 
         verbose=args.verbose,
         rules=tuple(sorted(rules, key=lambda r: r.CODE)),
         cwd=Path.cwd(),
+        applicability=applicability,
     )
     reporter = get_reporter(args.output_format or "text")
     if args.diff:
@@ -386,21 +398,23 @@ def _run_stdin(args: argparse.Namespace, resolver: Any) -> int:
         )
         sys.stdout.flush()
         if not args.fix_only:
-            return _report_to(args, [result], selections, sys.stderr)
+            return _report_to(args, [result], resolver, selections, sys.stderr)
         return EXIT_CLEAN
     if args.diff:
         if result.fixed_source is not None:
             sys.stdout.write(_unified_diff(result))
             return EXIT_FINDINGS
         return EXIT_CLEAN
-    return _report_to(args, [result], selections, sys.stdout)
+    return _report_to(args, [result], resolver, selections, sys.stdout)
 
 
-def _report_to(args: argparse.Namespace, results: list[FileResult], selections: _Selections, stream: TextIO) -> int:
+def _report_to(
+    args: argparse.Namespace, results: list[FileResult], resolver: Any, selections: _Selections, stream: TextIO
+) -> int:
     saved = sys.stdout
     try:
         sys.stdout = stream
-        return _report(args, results, None, selections)
+        return _report(args, results, resolver, selections)
     finally:
         sys.stdout = saved
 

@@ -42,12 +42,18 @@ class FixPolicy:
             level = Applicability.UNSAFE
         return level
 
-    def allows(self, diag: Diagnostic) -> bool:
+    def effective(self, diag: Diagnostic) -> Applicability | None:
+        """The fix's level after the settings, or None when ``fixable``/``unfixable`` forbid it."""
         level = self.applicability(diag)
-        if level is None or level is Applicability.DISPLAY_ONLY:
-            return False
-        assert diag.code is not None
+        if level is None or diag.code is None:
+            return None
         if not code_matches(diag.code, self.fixable) or code_matches(diag.code, self.unfixable):
+            return None
+        return level
+
+    def allows(self, diag: Diagnostic) -> bool:
+        level = self.effective(diag)
+        if level is None or level is Applicability.DISPLAY_ONLY:
             return False
         return level is Applicability.SAFE or self.unsafe
 

@@ -37,8 +37,11 @@ def parse_codes(text: str) -> tuple[str, ...]:
     return tuple(c.upper() for c in _SPLIT.split(text.strip()) if c)
 
 
+_MAYBE_FILE_DIRECTIVE = re.compile(r"memlint[ \t]*:", re.IGNORECASE)
+
+
 def file_directive(source: str) -> FileDirective:
-    if "memlint" not in source:
+    if _MAYBE_FILE_DIRECTIVE.search(source) is None:
         return FileDirective()
     codes: list[str] = []
     for match in NOQA_FILE.finditer(source):

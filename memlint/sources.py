@@ -47,7 +47,10 @@ def decode_source(raw: bytes, path: str = "<unknown>") -> SourceFile:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise SourceError(f"cannot detect the encoding: {exc.msg}") from None
+        if "invalid or missing" in str(exc.msg):  # no cookie and not UTF-8 in the first lines
+            encoding = "utf-8"
+        else:
+            raise SourceError(f"cannot detect the encoding: {exc.msg}") from None
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
