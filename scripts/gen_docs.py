@@ -50,10 +50,13 @@ class Family:
     @property
     def heading(self) -> str:
         suffix = " (opt-in)" if self.opt_in else ""
-        return f"{self.prefix}xx: {self.title}{suffix}"
+        if self.prefix[-1].isdigit():
+            return f"{self.prefix}xx: {self.title}{suffix}"
+        return self.title + suffix
 
 
 FAMILIES = (
+    Family("MEM0", "Suppression comments"),
     Family("MEM1", "Materialization"),
     Family("MEM2", "Object layout"),
     Family("MEM3", "References and cycles"),
@@ -61,16 +64,35 @@ FAMILIES = (
     Family("MEM5", "Caches and leaks"),
     Family("MEM6", "Data libraries"),
 )
-OTHER = Family("MEM", "Other rules")
+OTHER = Family("MEM", "Other rules")  # a code outside every family above
 
-_RUFF = "https://docs.astral.sh/ruff/rules/"
-#: The closest ruff rule, for users who run both tools. Only where one overlaps in substance.
+
+def _ruff(code: str, name: str) -> str:
+    return f"[{code}](https://docs.astral.sh/ruff/rules/{name}/)"
+
+
+_SLOTS = ", ".join(
+    _ruff(code, name)
+    for code, name in (
+        ("SLOT000", "no-slots-in-str-subclass"),
+        ("SLOT001", "no-slots-in-tuple-subclass"),
+        ("SLOT002", "no-slots-in-namedtuple-subclass"),
+    )
+)
+#: The ruff rules that overlap a memlint rule, for users who run both tools (shown only for
+#: registered rules; codes never change meaning, so an entry may precede its rule).
 RUFF_EQUIVALENTS: dict[str, str] = {
-    "MEM101": f"[PERF101]({_RUFF}unnecessary-list-cast/) (partly)",
-    "MEM201": (
-        f"[SLOT000]({_RUFF}no-slots-in-str-subclass/), [SLOT001]({_RUFF}no-slots-in-tuple-subclass/), "
-        f"[SLOT002]({_RUFF}no-slots-in-namedtuple-subclass/) (partly)"
+    "MEM001": f"{_ruff('RUF100', 'unused-noqa')} (the same check, for ruff's codes)",
+    "MEM101": f"{_ruff('PERF101', 'unnecessary-list-cast')} (partly)",
+    "MEM102": _ruff("FURB129", "readlines-in-for"),
+    "MEM103": (
+        f"{_ruff('RUF015', 'unnecessary-iterable-allocation-for-first-element')}, "
+        f"{_ruff('FURB192', 'sorted-min-max')}"
     ),
+    "MEM104": f"{_ruff('RUF017', 'quadratic-list-summation')} (`sum(..., [])` only)",
+    "MEM201": f"{_SLOTS} (partly)",
+    "MEM202": _SLOTS,
+    "MEM302": _ruff("B019", "cached-instance-method"),
 }
 
 _FIX_TEXT = {
@@ -272,7 +294,26 @@ def render_catalogue(rules: Sequence[type[Rule]]) -> str:
                 f" | {status_text(rule)} | {ruff} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + ruff_table(rules))
+
+
+def ruff_table(rules: Sequence[type[Rule]]) -> list[str]:
+    """One table of the overlaps with ruff, for users who run both tools."""
+    overlapping = [rule for rule in rules if rule.CODE in RUFF_EQUIVALENTS]
+    lines = ["## Equivalent ruff rules", ""]
+    if not overlapping:
+        return [*lines, "No memlint rule overlaps a ruff rule yet.", ""]
+    lines += [
+        "Where both tools flag the same line, disable one of the two rules or `# noqa` both codes.",
+        "",
+        "| memlint | ruff |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| [{rule.CODE}]({rule.CODE}.md) `{rule.NAME}` | {RUFF_EQUIVALENTS[rule.CODE]} |"
+        for rule in overlapping
+    ]
+    return [*lines, ""]
 
 
 def render_options_region(rules: Sequence[type[Rule]]) -> str:

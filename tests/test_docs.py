@@ -154,14 +154,24 @@ def test_section_checker_rejects_misordered_and_unknown_sections() -> None:
     assert gen_docs.section_problems(in_code) == []
 
 
+def _rules_for_example(rule: type[Rule]) -> tuple[type[Rule], ...]:
+    """The rule alone, except a rule about suppression comments: it judges the other rules'
+    ``# noqa`` codes, so they run beside it (its assertions still concern its own code)."""
+    if getattr(rule, "CHECKS_NOQA", False):
+        return (rule, *(other for other in RULES if other is not rule))
+    return (rule,)
+
+
 def _lint(rule: type[Rule], source: str) -> LintOutcome:
-    """Run one rule over a documentation snippet, as a one-file project (its own facts)."""
+    """Run a rule over a documentation snippet, as a one-file project (its own facts)."""
     path = "example.py"
+    rules = _rules_for_example(rule)
+    collectors = tuple({c for r in rules for c in r.FACTS})
     facts: ProjectFacts | None = None
-    if rule.FACTS:
-        own = read_file_facts(path, source, rule.FACTS)
-        facts = merge_facts({path: own} if own is not None else {}, rule.FACTS)
-    options = FileOptions(rules=(rule,), target_version=DEFAULT_TARGET_VERSION)
+    if collectors:
+        own = read_file_facts(path, source, collectors)
+        facts = merge_facts({path: own} if own is not None else {}, collectors)
+    options = FileOptions(rules=rules, target_version=DEFAULT_TARGET_VERSION)
     return lint_source(source, path, options, facts)
 
 
