@@ -99,57 +99,16 @@ def lint_source(
         outcome.skipped = True
         return outcome
     rules = [r for r in options.rules if not code_matches(r.CODE, directive.codes)]
-
-    ast_error: SyntaxError | None = None
-    if tree is None:
-        try:
-            tree = parse_ast(source, path)
-        except (SyntaxError, ValueError) as exc:
-            if isinstance(exc, SyntaxError):
-                ast_error = exc
-            if not _libcst_may_accept(exc, source):
-                outcome.diagnostics.append(syntax_error_diagnostic(path, exc, source))
-                return outcome
-        except (RecursionError, MemoryError):
-            outcome.problems.append(
-                FileProblem(path, "too deeply nested to analyse; file skipped", severity="warning")
-            )
-            return outcome
-
-    screened = [r for r in rules if _prescreen(r, source)]
-    if not screened and tree is not None:
+    noqa_rules = [r for r in rules if r.CHECKS_NOQA]
+    diagnostics = _lint_with_rules(
+        source, path, [r for r in rules if not r.CHECKS_NOQA], options, facts, tree, outcome
+    )
+    if diagnostics is None:  # not analysed (syntax error, skipped): nothing more to say
         return outcome
-    oversized = _oversized(source, tree)
-    if oversized is not None:
-        outcome.problems.append(FileProblem(path, f"{oversized}; file skipped", severity="warning"))
-        return outcome
-    module = _parse_cst(source, path, ast_error, outcome)
-    if module is None or not screened:
-        return outcome
-    rules = screened
-
-    reports, problems, wrapper = _visit(module, source, path, rules, options, facts)
-    outcome.problems.extend(problems)
-    if not reports:
-        return outcome
-    try:
-        if wrapper is None:
-            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
-    except RecursionError:
-        outcome.problems.append(
-            FileProblem(path, "too deeply nested for LibCST positions; file skipped", "warning")
-        )
-        return outcome
-    index = LineIndex(source)
-    diagnostics = []
-    for report in reports:
-        try:
-            diagnostics.append(_to_diagnostic(report, path, module, positions, index, rules))
-        except Exception as exc:  # a rule's fix that cannot be resolved is the rule's bug
-            outcome.problems.append(_problem(path, report.code, exc))
     if not apply_noqa:
         outcome.diagnostics.extend(diagnostics)
+        return outcome
+    if not diagnostics and not noqa_rules:
         return outcome
     noqa_map = build_noqa_map(source)
     outcome.noqa_map = noqa_map
@@ -163,7 +122,73 @@ def lint_source(
             outcome.suppressed += 1
             continue
         outcome.diagnostics.append(diag)
+    if noqa_rules and not outcome.problems:
+        enabled = tuple(r.CODE for r in options.rules)
+        for rule in noqa_rules:
+            outcome.diagnostics.extend(rule.check_noqa(noqa_map, enabled, source, path))
     return outcome
+
+
+def _lint_with_rules(
+    source: str,
+    path: str,
+    rules: list[type[Rule]],
+    options: FileOptions,
+    facts: ProjectFacts | None,
+    tree: ast.Module | None,
+    outcome: LintOutcome,
+) -> list[Diagnostic] | None:
+    """The rules' findings before ``# noqa``; None when the file could not be analysed."""
+    ast_error: SyntaxError | None = None
+    if tree is None:
+        try:
+            tree = parse_ast(source, path)
+        except (SyntaxError, ValueError) as exc:
+            if isinstance(exc, SyntaxError):
+                ast_error = exc
+            if not _libcst_may_accept(exc, source):
+                outcome.diagnostics.append(syntax_error_diagnostic(path, exc, source))
+                return None
+        except (RecursionError, MemoryError):
+            outcome.problems.append(
+                FileProblem(path, "too deeply nested to analyse; file skipped", severity="warning")
+            )
+            return None
+
+    screened = [r for r in rules if _prescreen(r, source)]
+    if not screened and tree is not None:
+        return []
+    oversized = _oversized(source, tree)
+    if oversized is not None:
+        outcome.problems.append(FileProblem(path, f"{oversized}; file skipped", severity="warning"))
+        return None
+    module = _parse_cst(source, path, ast_error, outcome)
+    if module is None:
+        return None
+    if not screened:
+        return []
+
+    reports, problems, wrapper = _visit(module, source, path, screened, options, facts)
+    outcome.problems.extend(problems)
+    if not reports:
+        return []
+    try:
+        if wrapper is None:
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+    except RecursionError:
+        outcome.problems.append(
+            FileProblem(path, "too deeply nested for LibCST positions; file skipped", "warning")
+        )
+        return None
+    index = LineIndex(source)
+    diagnostics = []
+    for report in reports:
+        try:
+            diagnostics.append(_to_diagnostic(report, path, module, positions, index, screened))
+        except Exception as exc:  # a rule's fix that cannot be resolved is the rule's bug
+            outcome.problems.append(_problem(path, report.code, exc))
+    return diagnostics
 
 
 def _parse_cst(

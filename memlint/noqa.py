@@ -60,6 +60,9 @@ class NoqaComment:
     row: int
     codes: tuple[str, ...] | None  # None: blanket
     used: set[str] = field(default_factory=set)
+    column: int = 0  # 0-based column of the comment's ``#``
+    text: str = ""  # the whole comment
+    match_span: tuple[int, int] = (0, 0)  # the ``# noqa...`` part, offsets within ``text``
 
 
 @dataclass
@@ -83,12 +86,12 @@ def build_noqa_map(source: str) -> NoqaMap:
     """Group physical rows into statements with the tokenizer; fall back to one row each."""
     statement_of_row: dict[int, tuple[int, int]] = {}
     comments: dict[tuple[int, int], list[NoqaComment]] = {}
-    pending: list[tuple[int, str]] = []
+    pending: list[tuple[int, int, str]] = []
     start_row: int | None = None
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type == tokenize.COMMENT:
-                pending.append((tok.start[0], tok.string))
+                pending.append((tok.start[0], tok.start[1], tok.string))
                 if start_row is None:
                     _close(tok.start[0], tok.start[0], pending, statement_of_row, comments)
                     pending = []
@@ -105,28 +108,34 @@ def build_noqa_map(source: str) -> NoqaMap:
     except (tokenize.TokenError, SyntaxError):
         pass
     # Any comment not yet attached (tokenizer stopped early): one row each.
-    for row, text in pending:
-        _close(row, row, [(row, text)], statement_of_row, comments)
+    for row, column, text in pending:
+        _close(row, row, [(row, column, text)], statement_of_row, comments)
     return NoqaMap(statement_of_row, comments)
 
 
 def _close(
     first: int,
     last: int,
-    pending: list[tuple[int, str]],
+    pending: list[tuple[int, int, str]],
     statement_of_row: dict[int, tuple[int, int]],
     comments: dict[tuple[int, int], list[NoqaComment]],
 ) -> None:
     span = (first, last)
     for row in range(first, last + 1):
         statement_of_row.setdefault(row, span)
-    for row, text in pending:
+    for row, column, text in pending:
         match = NOQA_INLINE.search(text)
         if match is None:
             continue
         codes = match.group("codes")
         comments.setdefault(span, []).append(
-            NoqaComment(row=row, codes=parse_codes(codes) if codes else None)
+            NoqaComment(
+                row=row,
+                codes=parse_codes(codes) if codes else None,
+                column=column,
+                text=text,
+                match_span=match.span(),
+            )
         )
 
 

@@ -13,7 +13,7 @@ from typing import Iterable
 from memlint.rule import Rule
 
 #: Families that are never enabled by the default selection (opt-in, e.g. data libraries).
-OPT_IN_PREFIXES: tuple[str, ...] = ("MEM6",)
+OPT_IN_PREFIXES: tuple[str, ...] = ("MEM0", "MEM6")
 #: Old code -> new code.
 REDIRECTS: dict[str, str] = {}
 
@@ -88,10 +88,8 @@ def select_rules(
         if ignored is not None and len(ignored) >= len(match):
             continue
         exact = match == rule.CODE
-        if rule.CODE.startswith(OPT_IN_PREFIXES) and not any(
-            s.startswith(OPT_IN_PREFIXES) or s == rule.CODE for s in selectors
-        ):
-            continue
+        if rule.CODE.startswith(OPT_IN_PREFIXES) and len(match) < len("MEM0"):
+            continue  # opt-in families need their own prefix (MEM6) or code, not MEM/ALL
         if rule.PREVIEW and not preview:
             if exact:
                 warnings.append(f"{rule.CODE} is a preview rule: enable preview to use it")

@@ -16,7 +16,9 @@ import libcst as cst
 from memlint.diagnostics import Applicability, FixAvailability
 
 if TYPE_CHECKING:
+    from memlint.diagnostics import Diagnostic
     from memlint.facts import FactCollector, ProjectFacts
+    from memlint.noqa import NoqaMap
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,9 @@ class Rule(cst.BatchableCSTVisitor):
     #: The rule is skipped for a file containing none of these substrings (a cheap pre-screen).
     #: Empty means "always run".
     PRESCREEN: ClassVar[tuple[str, ...]] = ()
+    #: A rule about the suppression comments themselves: it does not visit the tree; the engine
+    #: calls ``check_noqa`` after the other rules' findings have been matched to comments.
+    CHECKS_NOQA: ClassVar[bool] = False
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__()
@@ -161,6 +166,12 @@ class Rule(cst.BatchableCSTVisitor):
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.context.module.code_for_node(node)
+
+    @classmethod
+    def check_noqa(
+        cls, noqa_map: NoqaMap, enabled: tuple[str, ...], source: str, path: str
+    ) -> list[Diagnostic]:
+        raise NotImplementedError(f"{cls.__name__} sets CHECKS_NOQA but has no check_noqa")
 
     @classmethod
     def documentation(cls) -> str:

@@ -5,7 +5,8 @@ A rule's fixtures live in ``tests/fixtures/<CODE>/``:
 - ``<case>.py``: input code. Cases inside a file are introduced by comments; each must-not-flag
   case starts with a ``# ok:`` comment. Optional header lines configure the run:
   ``# fixture: options={"threshold": 10}`` (JSON rule options), ``# fixture: target-version=3.9``,
-  ``# fixture: path=tests/test_cache.py`` (the path the rule sees).
+  ``# fixture: path=tests/test_cache.py`` (the path the rule sees), ``# fixture: also=MEM401``
+  (other rules that run alongside; only the rule's own findings and fixes are compared).
 - ``<case>/``: a folder holding a small project (several modules), for rules with project-wide
   facts. Its findings and fixes cover every file in it.
 - ``<case>.findings``: the expected findings, one per line:
@@ -29,6 +30,7 @@ from memlint.diagnostics import Diagnostic, FileProblem
 from memlint.engine import FileOptions, lint_source
 from memlint.facts import ProjectFacts, merge_facts, module_name_for, read_file_facts
 from memlint.fixer import FixPolicy, fix_source
+from memlint.registry import rule_by_code
 from memlint.rule import Rule
 
 _HEADER = re.compile(r"^#\s*fixture:\s*(?P<key>[a-z-]+)\s*=\s*(?P<value>.*)$", re.MULTILINE)
@@ -41,6 +43,7 @@ class CaseFile:
     source: str
     options: dict[str, Any] = field(default_factory=dict)
     target_version: tuple[int, int] = (3, 14)
+    also: tuple[str, ...] = ()
 
 
 @dataclass
@@ -51,8 +54,9 @@ class CaseResult:
     second_pass_fixes: int
 
 
-def _header(source: str, relpath: str) -> tuple[str, dict[str, Any], tuple[int, int]]:
+def _header(source: str, relpath: str) -> tuple[str, dict[str, Any], tuple[int, int], tuple[str, ...]]:
     path, options, target = relpath, {}, (3, 14)
+    also: tuple[str, ...] = ()
     for match in _HEADER.finditer(source):
         key, value = match.group("key"), match.group("value").strip()
         if key == "options":
@@ -62,9 +66,11 @@ def _header(source: str, relpath: str) -> tuple[str, dict[str, Any], tuple[int, 
             target = (int(major), int(minor))
         elif key == "path":
             path = value
+        elif key == "also":
+            also = tuple(c.strip() for c in value.split(",") if c.strip())
         else:
             raise ValueError(f"{relpath}: unknown fixture header {key!r}")
-    return path, options, target
+    return path, options, target, also
 
 
 def load_case(case: Path) -> list[CaseFile]:
@@ -77,9 +83,9 @@ def load_case(case: Path) -> list[CaseFile]:
     for f in files:
         source = f.read_text(encoding="utf-8")
         relpath = f.relative_to(base).as_posix()
-        path, options, target = _header(source, relpath)
+        path, options, target, also = _header(source, relpath)
         display_path = str(f) if path == relpath else path
-        out.append(CaseFile(relpath, display_path, source, options, target))
+        out.append(CaseFile(relpath, display_path, source, options, target, also))
     return out
 
 
@@ -98,8 +104,9 @@ def run_case(rule: type[Rule], case: Path) -> CaseResult:
     problems: list[FileProblem] = []
     second = 0
     for f in files:
+        extra = tuple(r for r in (rule_by_code(c) for c in f.also) if r is not None and r is not rule)
         options = FileOptions(
-            rules=(rule,),
+            rules=(rule, *extra),
             rule_options={rule.NAME: f.options},
             target_version=f.target_version,
             module_name=module_name_for(f.path),
@@ -112,12 +119,14 @@ def run_case(rule: type[Rule], case: Path) -> CaseResult:
 
         diagnostics, file_problems = lint(f.source)
         problems.extend(file_problems)
-        findings.extend(format_finding(f.relpath, d) for d in sorted(diagnostics, key=Diagnostic.sort_key))
-        outcome = fix_source(f.source, f.path, lint, FixPolicy(unsafe=True))
+        own = [d for d in diagnostics if d.code == rule.CODE]
+        findings.extend(format_finding(f.relpath, d) for d in sorted(own, key=Diagnostic.sort_key))
+        policy = FixPolicy(unsafe=True, fixable=(rule.CODE,))
+        outcome = fix_source(f.source, f.path, lint, policy)
         problems.extend(p for p in outcome.problems if p not in file_problems)
         if outcome.source != f.source:
             fixed[f.relpath] = outcome.source
-            again = fix_source(outcome.source, f.path, lint, FixPolicy(unsafe=True))
+            again = fix_source(outcome.source, f.path, lint, policy)
             second += sum(again.applied.values())
     return CaseResult(findings, fixed, problems, second)
 
