@@ -226,6 +226,26 @@ def test_rule_option_from_pyproject_changes_a_finding(tmp_path: Path) -> None:
     assert (lowered.lines, lowered.err) == (cli, "")
 
 
+def test_project_facts_come_from_the_file_alone(tmp_path: Path) -> None:
+    """flake8 checks files one by one: a MEM301 cycle split across two modules is the CLI's to
+    find; within one module the plugin finds it too."""
+    if "MEM301" not in {rule.CODE for rule in all_rules()}:
+        pytest.skip("MEM301 (a rule with project-wide facts) is not registered")
+    shape = "class Shape:\n    def __init__(self, group):\n        self.group = group\n"
+    group = (
+        "class Group:\n    def __init__(self):\n        self.shapes = []\n\n"
+        "    def add(self):\n        self.shapes.append(Shape(self))\n"
+    )
+    write(tmp_path, "split/shape.py", shape)
+    write(tmp_path, "split/group.py", "from shape import Shape\n\n\n" + group)
+    write(tmp_path, "single/model.py", shape + "\n\n" + group)
+    result = flake8("--select", "MEM", ".", cwd=tmp_path)
+    (line,) = result.lines
+    assert line.startswith("./single/model.py:3:9: MEM301 `self.group = group`")
+    cli = [as_flake8_line(item, tmp_path) for item in memlint_json("--select", "MEM301", ".", cwd=tmp_path)]
+    assert [c.split(" MEM301 ")[0] for c in cli] == ["./single/model.py:3:9:", "./split/shape.py:3:9:"]
+
+
 # -- syntax errors, crashes, stdin, version -----------------------------------------------------
 
 
