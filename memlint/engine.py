@@ -8,6 +8,7 @@ enabled rule can fire; positions are resolved only for files with something to r
 from __future__ import annotations
 
 import ast
+import os
 import traceback
 import warnings
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from typing import Any, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from memlint.ast_index import AstIndex
 from memlint.diagnostics import Diagnostic, Edit, FileProblem, Fix, Location
 from memlint.facts import ProjectFacts
 from memlint.noqa import NoqaMap, build_noqa_map, code_matches, file_directive
@@ -53,6 +55,8 @@ class FileOptions:
     target_version: tuple[int, int] = (3, 10)
     module_name: str | None = None
     is_test_file: bool = False
+    #: The cheap pre-screens (substrings, then ``ast``); off only to verify they hide nothing.
+    prescreen: bool = field(default_factory=lambda: not prescreen_disabled())
 
 
 @dataclass
@@ -155,7 +159,10 @@ def _lint_with_rules(
             )
             return None
 
-    screened = [r for r in rules if _prescreen(r, source)]
+    screened = [r for r in rules if not options.prescreen or _prescreen(r, source)]
+    if tree is not None and screened and options.prescreen:
+        index = AstIndex(tree, source)
+        screened = [r for r in screened if r.ast_prescreen(index, facts)]
     if not screened and tree is not None:
         return []
     oversized = _oversized(source, tree)
@@ -242,6 +249,11 @@ def _libcst_may_accept(exc: SyntaxError | ValueError, source: str) -> bool:
 
 def _prescreen(rule: type[Rule], source: str) -> bool:
     return not rule.PRESCREEN or any(token in source for token in rule.PRESCREEN)
+
+
+def prescreen_disabled() -> bool:
+    """``MEMLINT_NO_PRESCREEN=1`` runs LibCST on every file (to check the pre-screens)."""
+    return os.environ.get("MEMLINT_NO_PRESCREEN") == "1"
 
 
 def _problem(path: str, code: str | None, exc: BaseException) -> FileProblem:
