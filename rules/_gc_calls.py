@@ -10,8 +10,10 @@ on what "guaranteed" means, so the answer lives here once, parameterised by two 
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 import libcst.matchers as m
@@ -129,7 +131,7 @@ class GcFile:
             elif isinstance(node, (cst.Import, cst.ImportFrom)):
                 self._note_import(node)
             bindings.extend((node, name) for name in _bound_names(node))
-            for child in reversed(node.children):
+            for child in reversed(_children(node)):
                 self._parents[id(child)] = node
                 stack.append(child)
         for node, name in bindings:
@@ -289,6 +291,41 @@ class GcFile:
         return names
 
 
+#: Layout-only nodes: the analysis never needs their parents, and they are most of a tree.
+_LAYOUT = (
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.Comma,
+    cst.Colon,
+    cst.Semicolon,
+    cst.Dot,
+    cst.AssignEqual,
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` without layout nodes, read from the dataclass fields (``children``
+    rebuilds the node, which costs more than parsing for a whole tree)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    out: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            if not isinstance(value, _LAYOUT):
+                out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(v for v in value if isinstance(v, cst.CSTNode) and not isinstance(v, _LAYOUT))
+    return out
+
+
 def _alias_name(alias: cst.ImportAlias) -> str | None:
     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
         return alias.asname.name.value
@@ -356,12 +393,18 @@ def literal_int(expr: cst.BaseExpression) -> int | None:
 
 
 class GcRule(Rule):
-    """Base of the gc rules: notices a ``gc`` import during LibCST's walk, then hands the shared
-    ``GcFile`` to ``check`` once the module is done (imports may follow their use)."""
+    """Base of the gc rules. While LibCST walks the file it only notes ``gc`` imports and calls
+    that could be the rule's trigger (by callee name); the ``GcFile`` index, shared by the gc
+    rules, is built at the end (imports may follow their use) and only when both were seen."""
+
+    #: The gc functions whose calls the rule is about (``disable`` for MEM401).
+    TRIGGERS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._imports_gc = False
+        self._callee_names: set[str] = set()
+        self._trigger_names: set[str] = set(self.TRIGGERS)
 
     def visit_Import(self, node: cst.Import) -> None:
         if any(isinstance(alias.name, cst.Name) and alias.name.value == "gc" for alias in node.names):
@@ -370,9 +413,18 @@ class GcRule(Rule):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.module, cst.Name) and node.module.value == "gc" and not node.relative:
             self._imports_gc = True
+            if not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    if isinstance(alias.name, cst.Name) and alias.name.value in self.TRIGGERS:
+                        self._trigger_names.add(_alias_name(alias) or alias.name.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = _callee_name(node.func)
+        if name is not None:
+            self._callee_names.add(name)
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        if self._imports_gc:
+        if self._imports_gc and not self._callee_names.isdisjoint(self._trigger_names):
             self.check(GcFile.of(self.context.module, self.context.source))
 
     def check(self, gc: GcFile) -> None:
@@ -557,6 +609,8 @@ class Guarantee:
         ``clear`` (the scope ends with collection off and nothing else done), and the scope."""
         scope = self.gc.scope(call)
         fixture = isinstance(scope, cst.FunctionDef) and _is_fixture(scope)
+        # inside the body of a try whose catch-all handler restores, only early exits expose
+        protector = next((t for t in self._enclosing_try_bodies(call) if self._catch_all_restores(t)), None)
         node: cst.CSTNode = call
         exposed = False
         while node is not scope:
@@ -565,31 +619,69 @@ class Guarantee:
             if isinstance(parent, (cst.Try, cst.TryStar)) and node is not parent.finalbody:
                 if parent.finalbody is not None and id(parent.finalbody) in self._restoring:
                     return "covered", scope
-                exposed = exposed or self._leaving_try_exposes(parent, node, fixture)
+                if parent is protector:
+                    protector = None
+                status = "clear" if exposed else self._leaving_try(parent, node, fixture)
+                if status == "restored":
+                    return "covered", scope
+                exposed = exposed or status == "exposed"
             statements = _statements(parent)
             if statements is not None and not exposed:
-                status = self._scan(_after(statements, node), fixture)
+                status = self._scan(_after(statements, node), fixture, tolerant=protector is not None)
                 if status == "restored":
                     return "covered", scope
                 exposed = status == "exposed"
             node = parent
         return ("exposed" if exposed else "clear"), scope
 
-    def _leaving_try_exposes(self, node: cst.Try | cst.TryStar, part: cst.CSTNode, fixture: bool) -> bool:
+    def _enclosing_try_bodies(self, call: cst.Call) -> Iterator[cst.Try | cst.TryStar]:
+        node: cst.CSTNode = call
+        for parent in self.gc.ancestors_within_scope(call):
+            if isinstance(parent, (cst.Try, cst.TryStar)) and node is parent.body:
+                yield parent
+            node = parent
+
+    def _catch_all_restores(self, node: cst.CSTNode) -> bool:
+        """``except:`` or ``except BaseException:`` whose handler restores first."""
+        if not isinstance(node, (cst.Try, cst.TryStar)):
+            return False
+        return any(_catches_all(h) and self._restores_first(h.body, False) for h in node.handlers)
+
+    def _leaving_try(self, node: cst.Try | cst.TryStar, part: cst.CSTNode, fixture: bool) -> str:
+        """What runs between leaving ``part`` normally and the statement after the ``try``."""
         rest: list[cst.CSTNode] = []
         if part is node.body and node.orelse is not None:
             rest.extend(_block(node.orelse.body))
-        if node.finalbody is not None:
-            rest.extend(_block(node.finalbody.body))
-        return any(not self._trivial_statement(s, fixture) for s in rest)
+        status = self._scan(rest, fixture)
+        if status != "clear" or node.finalbody is None:
+            return status
+        trivial = all(self._trivial_statement(s, fixture) for s in _block(node.finalbody.body))
+        return "clear" if trivial else "exposed"
 
-    def _scan(self, statements: Sequence[cst.CSTNode], fixture: bool) -> str:
-        for stmt in statements:
+    def _scan(self, statements: Sequence[cst.CSTNode], fixture: bool, tolerant: bool = False) -> str:
+        """``restored`` if a restore runs before anything that can raise (``tolerant``: before
+        any early exit), ``exposed`` if not, ``clear`` if the statements end first."""
+        for i, stmt in enumerate(statements):
             if self._restores_first(stmt, fixture):
                 return "restored"
-            if not self._trivial_statement(stmt, fixture):
-                return "exposed"
+            if self._catch_all_restores(stmt) and self._normal_path_restores(
+                stmt, statements[i + 1 :], fixture
+            ):
+                return "restored"
+            if self._trivial_statement(stmt, fixture) or (tolerant and not _exits_early(stmt)):
+                continue
+            return "exposed"
         return "clear"
+
+    def _normal_path_restores(self, node: cst.CSTNode, rest: Sequence[cst.CSTNode], fixture: bool) -> bool:
+        """A try whose catch-all handler restores, then a restore on the way out without it."""
+        assert isinstance(node, (cst.Try, cst.TryStar))
+        status = self._scan(_block(node.body), fixture, tolerant=True)
+        if status == "clear":
+            status = self._leaving_try(node, node.body, fixture)
+        if status == "clear":
+            status = self._scan(rest, fixture)
+        return status == "restored"
 
     def _restores_first(self, stmt: cst.CSTNode, fixture: bool) -> bool:
         """Whether ``stmt`` restores collection before running anything that can raise."""
@@ -733,16 +825,23 @@ def _reads_names_bound_in(stmt: cst.CSTNode, section: Sequence[cst.CSTNode]) -> 
     if not isinstance(stmt, cst.If):
         return False
     read = {n.value for n in m.findall(stmt.test, m.Name()) if isinstance(n, cst.Name)}
-    bound = {name for node in section for inner in _descendants(node) for name in _bound_names(inner)}
+    bound = {name for node in section for inner in descendants(node) for name in _bound_names(inner)}
     return bool(read & bound)
 
 
-def _descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def descendants(node: cst.CSTNode, into_scopes: bool = True) -> Iterator[cst.CSTNode]:
+    """``node`` and the nodes under it, layout left out; ``into_scopes=False`` stops at nested
+    functions, lambdas and classes (whose code runs elsewhere)."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        if (
+            into_scopes
+            or current is node
+            or not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+        ):
+            stack.extend(reversed(_children(current)))
 
 
 def _statements(node: cst.CSTNode | None) -> Sequence[cst.CSTNode] | None:
@@ -760,6 +859,26 @@ def _after(statements: Sequence[cst.CSTNode], node: cst.CSTNode) -> Sequence[cst
         if stmt is node:
             return statements[i + 1 :]
     return ()
+
+
+def _catches_all(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    kind = handler.type
+    if kind is None:
+        return True
+    candidates = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return any(isinstance(c, cst.Name) and c.value == "BaseException" for c in candidates)
+
+
+def _exits_early(stmt: cst.CSTNode) -> bool:
+    """``return``, ``break`` or ``continue`` in ``stmt`` (outside nested functions)."""
+    stack = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Return, cst.Break, cst.Continue)):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(node.children)
+    return False
 
 
 def _plain_target(target: cst.BaseExpression) -> bool:

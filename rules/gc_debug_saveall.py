@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from memlint.rules._gc_calls import GcCall, GcFile, GcRule, literal_int
+from memlint.rules._gc_calls import GcCall, GcFile, GcRule, descendants, literal_int
 
 from memlint.config import is_test_path
 
@@ -83,6 +83,7 @@ class GcDebugSaveall(GcRule):
     NAME = "gc-debug-saveall"
     SUMMARY = "`gc.set_debug()` with `DEBUG_SAVEALL` outside tests"
     PRESCREEN = ("set_debug",)
+    TRIGGERS = frozenset({"set_debug"})
 
     def check(self, gc: GcFile) -> None:
         if self.context.is_test_file or is_test_path(self.context.path):
@@ -107,7 +108,7 @@ def _callee(written: str) -> str:
 
 def _flag_named(gc: GcFile, call: GcCall) -> str:
     """How the call asks for SAVEALL, in the user's terms."""
-    expressions = (n for n in _walk(call.args[0].value) if isinstance(n, cst.BaseExpression))
+    expressions = (n for n in descendants(call.args[0].value) if isinstance(n, cst.BaseExpression))
     named = {gc.gc_name(node, call.node) for node in expressions}
     if "DEBUG_SAVEALL" in named:
         return "`DEBUG_SAVEALL`"
@@ -194,11 +195,13 @@ def _module_constants(module: cst.Module) -> dict[str, cst.BaseExpression]:
 
 
 def _under_debug_switch(gc: GcFile, call: cst.Call) -> bool:
+    """Inside the body (not the ``else``) of an ``if`` testing a debugging switch."""
+    child: cst.CSTNode = call
     node = gc.parent(call)
     while node is not None:
-        if isinstance(node, cst.If) and _names_debug_switch(node.test):
+        if isinstance(node, cst.If) and child is node.body and _names_debug_switch(node.test):
             return True
-        node = gc.parent(node)
+        child, node = node, gc.parent(node)
     return False
 
 
@@ -231,7 +234,7 @@ def _inspects_and_cleans_up(gc: GcFile, call: GcCall, constants: dict[str, cst.B
 def _empties_garbage(gc: GcFile, scope: cst.CSTNode, after: int) -> bool:
     """``gc.garbage.clear()`` or ``del gc.garbage[:]`` (rebinding ``gc.garbage`` does not count)."""
     body = scope.body if isinstance(scope, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) else scope
-    for node in _walk(body):
+    for node in descendants(body, into_scopes=False):
         if gc.order(node) <= after:
             continue
         if (
@@ -245,14 +248,3 @@ def _empties_garbage(gc: GcFile, scope: cst.CSTNode, after: int) -> bool:
             if gc.gc_name(node.target.value, node) == "garbage":
                 return True
     return False
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    out: list[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        if not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) or current is node:
-            stack.extend(current.children)
-    return out

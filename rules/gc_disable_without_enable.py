@@ -92,6 +92,7 @@ class GcDisableWithoutEnable(GcRule):
     SUMMARY = "`gc.disable()` without a guaranteed `gc.enable()`"
     FIX = FixAvailability.SOMETIMES
     PRESCREEN = ("disable",)
+    TRIGGERS = frozenset({"disable"})
 
     def check(self, gc: GcFile) -> None:
         guarantee = Guarantee(gc, _disables, _enables)

@@ -79,6 +79,7 @@ class GcThresholdZero(GcRule):
     SUMMARY = "`gc.set_threshold(0)` without a guaranteed restore"
     FIX = FixAvailability.SOMETIMES
     PRESCREEN = ("set_threshold",)
+    TRIGGERS = frozenset({"set_threshold"})
 
     def check(self, gc: GcFile) -> None:
         for found in Guarantee(gc, _zero_threshold, _restores_threshold).unguarded():
