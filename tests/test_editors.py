@@ -147,3 +147,22 @@ def test_a_buffer_with_a_syntax_error(tmp_path: Path) -> None:
     assert result.code == 1
     assert item["code"] is None and item["message"].startswith("SyntaxError:")
     assert item["location"]["row"] == 1 and item["fix"] is None
+
+
+def test_unsafe_fixes_are_offered_but_applied_only_on_request(tmp_path: Path) -> None:
+    """An editor can offer an unsafe fix as a code action; ``--fix`` alone leaves it out."""
+    buffer = (
+        "class Group:\n    def __init__(self):\n        self.shapes = []\n\n"
+        "    def add(self):\n        self.shapes.append(Shape(self))\n\n\n"
+        "class Shape:\n    def __init__(self, group):\n        self.group = group\n"
+    )
+    args = ("--stdin-filename", "model.py", "--select", "MEM301")
+    report = memlint_stdin(buffer.encode(), *args, "--output-format", "json", cwd=tmp_path)
+    (item,) = json.loads(report.out)
+    assert (item["code"], item["location"]) == ("MEM301", {"row": 11, "column": 9})
+    assert item["fix"]["applicability"] == "unsafe"
+    safe_only = memlint_stdin(buffer.encode(), *args, "--fix", cwd=tmp_path)
+    assert (safe_only.code, safe_only.out) == (1, buffer.encode())
+    unsafe = memlint_stdin(buffer.encode(), *args, "--fix", "--unsafe-fixes", cwd=tmp_path)
+    assert unsafe.code == 0
+    assert unsafe.out.decode() == apply_edits(buffer, item["fix"]["edits"]) != buffer

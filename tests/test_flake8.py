@@ -166,6 +166,9 @@ def test_noqa_is_flake8s(tmp_path: Path, gc_message: str) -> None:
     write(tmp_path, "prefix.py", source.format(codes="MEM4"))
     write(tmp_path, "other.py", source.format(codes="E501"))
     write(tmp_path, "bare.py", GC_UNGUARDED.replace("gc.disable()", "gc.disable()  # noqa"))
+    # memlint's own file-level directives are memlint's, and hold inside flake8 too.
+    write(tmp_path, "skipped.py", "# memlint: noqa\n" + GC_UNGUARDED)
+    write(tmp_path, "file_codes.py", "# memlint: noqa: MEM401\n" + GC_UNGUARDED)
     result = flake8("--select", "MEM", ".", cwd=tmp_path)
     # flake8 matches noqa codes by prefix too ("MEM4" covers MEM401); E501 does not cover MEM401.
     assert result.lines == [f"./other.py:5:5: MEM401 {gc_message}"]

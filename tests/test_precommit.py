@@ -77,6 +77,8 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
     """A git repository holding the checkout's current files, committed."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
+    if not (CHECKOUT / ".git").exists():
+        pytest.skip("not run from a git checkout (the hook repository is a snapshot of one)")
     repo = tmp_path_factory.mktemp("memlint-src")
     listed = git(CHECKOUT, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     for name in filter(None, listed.split("\0")):
