@@ -55,7 +55,6 @@ HOOK_PARTNERS: dict[str, tuple[str, ...]] = {
     "setup_class": ("teardown_class",),
     "setup_module": ("teardown_module",),
     "setup_function": ("teardown_function",),
-    "setup": ("teardown",),
 }
 
 #: Calls that cannot raise in practice, so a section made of them needs no ``finally``.
@@ -493,10 +492,13 @@ class Guarantee:
     Guaranteed means one of: a ``finally`` that restores covers the call (also ``if was_enabled:``
     inside it); the restore follows with nothing in between that can raise; a cleanup that
     restores is registered in the same function; the function is a hook whose partner restores
-    (``__enter__``/``__exit__``, setUp/tearDown); the pre-fork pattern (a ``gc.freeze()`` after
-    the call in the same scope, or anywhere in a file that also restores in the child). A function
-    that only switches collection off and returns is a helper: its callers in the file are checked
-    instead. A restore counts only where it runs: not inside a nested ``def`` or ``lambda``.
+    (``__enter__``/``__exit__``, setUp/tearDown, or any test whose class or module teardown
+    restores); the process ends right after (``sys.exit``); the pre-fork pattern (a
+    ``gc.freeze()`` later in the same scope with no restore there, an after-fork child hook that
+    restores, or a server configuration switching off at import, freezing in one hook and
+    restoring in another). A function that only switches collection off and returns is a helper:
+    its callers in the file are checked instead. A restore counts only where it runs: not inside
+    a nested ``def`` or ``lambda``.
     """
 
     def __init__(self, gc: GcFile, switches_off: Predicate, restores: Predicate) -> None:
@@ -662,7 +664,7 @@ class Guarantee:
         """``restored`` if a restore runs before anything that can raise (``tolerant``: before
         any early exit), ``exposed`` if not, ``clear`` if the statements end first."""
         for i, stmt in enumerate(statements):
-            if self._restores_first(stmt, fixture):
+            if self._restores_first(stmt, fixture) or _ends_process(stmt):
                 return "restored"
             if self._catch_all_restores(stmt) and self._normal_path_restores(
                 stmt, statements[i + 1 :], fixture
@@ -821,10 +823,9 @@ def _has_multiline_string(node: cst.CSTNode) -> bool:
 
 
 def _reads_names_bound_in(stmt: cst.CSTNode, section: Sequence[cst.CSTNode]) -> bool:
-    """A restore guarded by a flag the section assigns could meet it unbound in the ``finally``."""
-    if not isinstance(stmt, cst.If):
-        return False
-    read = {n.value for n in m.findall(stmt.test, m.Name()) if isinstance(n, cst.Name)}
+    """A restore reading a name the section assigns (``if was_enabled:``, ``restore(saved)``)
+    could meet it unbound in the ``finally``."""
+    read = {n.value for n in descendants(stmt) if isinstance(n, cst.Name)}
     bound = {name for node in section for inner in descendants(node) for name in _bound_names(inner)}
     return bool(read & bound)
 
@@ -867,6 +868,21 @@ def _catches_all(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
         return True
     candidates = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
     return any(isinstance(c, cst.Name) and c.value == "BaseException" for c in candidates)
+
+
+#: Calls after which nothing is left to collect.
+_PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "exit", "quit"})
+
+
+def _ends_process(stmt: cst.CSTNode) -> bool:
+    """``sys.exit(...)``, ``os._exit(...)`` or ``raise SystemExit``: the process is ending."""
+    small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else stmt
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        return cst.helpers.get_full_name_for_node(small.value.func) in _PROCESS_EXITS
+    if isinstance(small, cst.Raise) and small.exc is not None:
+        exc = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+        return isinstance(exc, cst.Name) and exc.value == "SystemExit"
+    return False
 
 
 def _exits_early(stmt: cst.CSTNode) -> bool:

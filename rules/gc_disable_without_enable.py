@@ -24,14 +24,18 @@ class GcDisableWithoutEnable(GcRule):
     disable`, `from gc import *`) that are not guaranteed to be undone by a `gc.enable()`.
 
     The re-enable is guaranteed when it sits in the `finally` clause of a `try` that covers the
-    disabled section (also inside `if was_enabled:` there), when it follows with nothing in
-    between that can raise, when it is registered as a cleanup (`self.addCleanup(gc.enable)`,
-    `ExitStack.callback`), in the exit half of a context manager (`__exit__`, or a `finally`
-    around the `yield` of a `@contextmanager`), in the teardown paired with a test setup, and in
-    the pre-fork pattern the `gc` documentation recommends (`gc.disable()`, then `gc.freeze()`
-    before forking, `gc.enable()` in the child). A `gc.enable()` inside a nested function or
-    lambda does not count: it runs only if something calls it. A function that does nothing but
-    disable the collector is a helper: its callers in the file are checked instead.
+    disabled section (also inside `if was_enabled:` there) or in a bare `except:` / `except
+    BaseException:` handler with a re-enable on the normal path too; when it follows with nothing
+    in between that can raise; when it is registered as a cleanup (`self.addCleanup(gc.enable)`,
+    `ExitStack.callback`, `request.addfinalizer`); in the exit half of a context manager
+    (`__exit__`, or a `finally` around the `yield` of a `@contextmanager`); in the teardown that
+    pytest or unittest runs after the test or setup; when the process exits right after
+    (`sys.exit`); and in the pre-fork pattern the `gc` documentation recommends (`gc.disable()`,
+    then `gc.freeze()` before forking, `gc.enable()` in the child). A `gc.enable()` inside a
+    nested function or lambda does not count: it runs only if something calls it. A function that
+    does nothing but disable the collector is a helper: its callers in the file are checked
+    instead, and so are helpers that re-enable. `if not was_enabled: gc.disable()` puts back a
+    saved state and is not a finding.
 
     ## Why is this bad?
     CPython frees most objects by reference counting, but objects in reference cycles are only
