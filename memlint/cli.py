@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None,
                      help="apply excludes to files named on the command line too")
     cfg.add_argument("--stdin-filename", help="the path of the buffer read from stdin (config, messages)")
+    cfg.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache")
+    cfg.add_argument("--cache-dir", type=Path, help="where the cache lives (default: .memlint_cache in the project root)")
     cfg.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
     info = parser.add_argument_group("information")
     info.add_argument("--explain", metavar="CODE", help="print a rule's documentation")
@@ -215,7 +217,7 @@ def _run_paths(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> in
         file_options,
         fix_policy,
         project_facts,
-        run_tasks,
+        run_cached,
     )
 
     found = discover(paths, resolver.for_path)
@@ -239,15 +241,16 @@ def _run_paths(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> in
         policy = fix_policy(settings, args.unsafe_fixes) if fixing else None
         tasks.append(FileTask(str(path), _display(path), options, policy))
     collectors = collectors_of(r for t in tasks for r in t.options.rules)
+    cache = _cache(args, resolver, paths)
     facts = None
     if collectors:
         roots = sorted({resolver.for_path(p).root for p in found.files})
         project_files = set(found.files)
         for root in roots:
             project_files.update(discover([root], resolver.for_path).files)
-        facts = project_facts(sorted(project_files), collectors)
+        facts = project_facts(sorted(project_files), collectors, cache)
     jobs = args.jobs or default_jobs()
-    results = run_tasks(tasks, facts, jobs)
+    results = run_cached(tasks, facts, jobs, cache)
     changed = _apply_fixes(args, results)
     if args.add_noqa:
         return _add_noqa(results)
@@ -261,6 +264,17 @@ def _run_paths(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> in
     if args.exit_non_zero_on_fix and changed and exit_code == EXIT_CLEAN:
         return EXIT_FINDINGS
     return exit_code
+
+
+def _cache(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> Any:
+    from memlint.cache import Cache
+
+    if args.no_cache or os.environ.get("MEMLINT_NO_CACHE") == "1":
+        return None
+    if args.cache_dir is not None:
+        return Cache(args.cache_dir.resolve())
+    settings = resolver.for_path(paths[0].resolve())
+    return Cache((settings.root / settings.cache_dir).resolve())
 
 
 def _display(path: Path) -> str:

@@ -7,14 +7,17 @@ that dies takes only its current file with it. Results come back in a determinis
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
+from memlint.cache import Cache, cacheable, digest, result_from_json, result_to_json
 from memlint.config import ConfigError, Settings, find_config, is_test_path, settings_from_file
 from memlint.diagnostics import Diagnostic, FileProblem, FileResult, Location
 from memlint.engine import FileOptions, lint_source
@@ -275,20 +278,104 @@ def collectors_of(rules: Iterable[type[Rule]]) -> list[type[FactCollector]]:
     return list(seen.values())
 
 
-def project_facts(files: Iterable[Path], collectors: list[type[FactCollector]]) -> ProjectFacts | None:
-    """Facts of every Python file of the project (not only the files reported on)."""
+def project_facts(
+    files: Iterable[Path], collectors: list[type[FactCollector]], cache: Cache | None = None
+) -> ProjectFacts | None:
+    """Facts of every Python file of the project (not only the files reported on).
+
+    Per-file facts are cached by content and path; they are stored as their ``repr`` and read
+    back with ``ast.literal_eval`` (safe), so collectors should return plain literals.
+    """
     if not collectors:
         return None
+    names = ",".join(sorted(f"{c.NAME}:{c.VERSION}" for c in collectors))
     per_file: dict[str, dict[str, Any]] = {}
     for path in files:
         try:
-            source = read_source(path)
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        key = digest(raw, str(path), names) if cache is not None else ""
+        if cache is not None:
+            cached = cache.get("facts", key)
+            if isinstance(cached, str):
+                try:
+                    per_file[str(path)] = ast.literal_eval(cached)
+                    continue
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    pass
+        try:
+            source = decode_source(raw, str(path))
         except SourceError:
             continue
         facts = read_file_facts(str(path), source.text, collectors)
-        if facts is not None:
-            per_file[str(path)] = facts
+        if facts is None:
+            continue
+        per_file[str(path)] = facts
+        if cache is not None:
+            cache.put("facts", key, repr(facts))
     return merge_facts(per_file, collectors)
+
+
+def task_key(task: FileTask, raw: bytes, facts: ProjectFacts | None) -> str:
+    """Everything a file's findings depend on (see memlint.cache)."""
+    options = task.options
+    collectors = collectors_of(options.rules)
+    facts_digest = facts.digest(collectors) if facts is not None and collectors else ""
+    settings = json.dumps(
+        {
+            "rules": [r.CODE for r in options.rules],
+            "options": options.rule_options,
+            "target": options.target_version,
+            "module": options.module_name,
+            "test": options.is_test_file,
+            "prescreen": options.prescreen,
+        },
+        sort_keys=True,
+        default=repr,
+    )
+    return digest(raw, task.display_path, settings, facts_digest)
+
+
+def run_cached(
+    tasks: list[FileTask], facts: ProjectFacts | None, jobs: int, cache: Cache | None
+) -> list[FileResult]:
+    """Like ``run_tasks``, answering unchanged files from the cache.
+
+    A cached result also answers a fix run when none of its findings has an allowed fix.
+    """
+    if cache is None:
+        return run_tasks(tasks, facts, jobs)
+    done: list[FileResult] = []
+    todo: list[FileTask] = []
+    keys: dict[str, str] = {}
+    for task in tasks:
+        try:
+            raw = Path(task.path).read_bytes()
+        except OSError:
+            todo.append(task)
+            continue
+        key = task_key(task, raw, facts)
+        cached = cache.get("results", key)
+        if cached is not None:
+            try:
+                result = result_from_json(task.display_path, cached)
+            except (KeyError, TypeError, ValueError):
+                result = None
+            if result is not None and (
+                task.policy is None or not any(task.policy.allows(d) for d in result.diagnostics)
+            ):
+                done.append(result)
+                continue
+        keys[task.display_path] = key
+        todo.append(replace(task, source=raw))
+    for result in run_tasks(todo, facts, jobs):
+        key = keys.get(result.path)
+        if key is not None and result.fixed_source is None and cacheable(result):
+            cache.put("results", key, result_to_json(result))
+        done.append(result)
+    done.sort(key=lambda r: r.path)
+    return done
 
 
 __all__ = [
