@@ -35,7 +35,13 @@ class AstIndex:
         out = []
         for call in self.nodes(ast.Call):
             func = call.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else None
+            )
             if name in wanted:
                 out.append(call)
         return out

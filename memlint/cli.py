@@ -12,14 +12,15 @@ import io
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 from memlint import __version__
-from memlint.config import ConfigError, Settings, project_root, find_config, validate_cli_codes
+from memlint.config import ConfigError, Settings, find_config, project_root, validate_cli_codes
 from memlint.diagnostics import Applicability, Diagnostic, FileProblem, FileResult
-from memlint.registry import SelectionError, Selection, all_rules, rule_by_name_or_code
+from memlint.registry import Selection, SelectionError, all_rules, rule_by_name_or_code
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github")
@@ -37,20 +38,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", help="files or folders to check (default: .); '-' reads stdin")
     sel = parser.add_argument_group("rule selection")
-    sel.add_argument("--select", type=_codes, help="codes or prefixes to enable, comma-separated (e.g. MEM1,MEM401)")
-    sel.add_argument("--extend-select", type=_codes, help="codes or prefixes to enable on top of the selection")
+    sel.add_argument(
+        "--select", type=_codes, help="codes or prefixes to enable, comma-separated (e.g. MEM1,MEM401)"
+    )
+    sel.add_argument(
+        "--extend-select", type=_codes, help="codes or prefixes to enable on top of the selection"
+    )
     sel.add_argument("--ignore", type=_codes, help="codes or prefixes to disable")
-    sel.add_argument("--preview", action=argparse.BooleanOptionalAction, default=None,
-                     help="also enable rules that are still in preview")
+    sel.add_argument(
+        "--preview",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also enable rules that are still in preview",
+    )
     sel.add_argument("--target-version", help="the oldest Python the code supports (e.g. py310 or 3.10)")
     fix = parser.add_argument_group("fixes")
     fix.add_argument("--fix", action="store_true", help="apply safe fixes")
-    fix.add_argument("--unsafe-fixes", action=argparse.BooleanOptionalAction, default=False,
-                     help="also apply (and count as fixable) fixes that may change behaviour")
+    fix.add_argument(
+        "--unsafe-fixes",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also apply (and count as fixable) fixes that may change behaviour",
+    )
     fix.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     fix.add_argument("--fix-only", action="store_true", help="apply fixes and report nothing else")
     fix.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
-    fix.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' to every line with a finding")
+    fix.add_argument(
+        "--add-noqa", action="store_true", help="add '# noqa: CODE' to every line with a finding"
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--output-format", choices=FORMATS, default=None, help="report format (default: text)")
     out.add_argument("--output-file", type=Path, help="write the report to this file")
@@ -65,16 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("--exclude", type=_codes, help="glob patterns to exclude (replaces the defaults)")
     cfg.add_argument("--extend-exclude", type=_codes, help="glob patterns to exclude on top of the defaults")
     cfg.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None)
-    cfg.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None,
-                     help="apply excludes to files named on the command line too")
+    cfg.add_argument(
+        "--force-exclude",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="apply excludes to files named on the command line too",
+    )
     cfg.add_argument("--stdin-filename", help="the path of the buffer read from stdin (config, messages)")
     cfg.add_argument("--no-cache", action="store_true", help="neither read nor write the results cache")
-    cfg.add_argument("--cache-dir", type=Path, help="where the cache lives (default: .memlint_cache in the project root)")
+    cfg.add_argument(
+        "--cache-dir", type=Path, help="where the cache lives (default: .memlint_cache in the project root)"
+    )
     cfg.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
     info = parser.add_argument_group("information")
     info.add_argument("--explain", metavar="CODE", help="print a rule's documentation")
     info.add_argument("--list-rules", action="store_true", help="list every rule")
-    info.add_argument("--show-settings", action="store_true", help="print the settings used for the first path")
+    info.add_argument(
+        "--show-settings", action="store_true", help="print the settings used for the first path"
+    )
     info.add_argument("--show-files", action="store_true", help="print the files that would be checked")
     info.add_argument("--version", action="version", version=f"memlint {__version__}")
     return parser
@@ -115,8 +138,12 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     stdin = [str(p) for p in paths] == ["-"]
     if "-" in args.paths and not stdin:
         parser.error("'-' (stdin) cannot be combined with other paths")
-    anchor = Path(args.stdin_filename) if stdin and args.stdin_filename else (Path.cwd() if stdin else paths[0])
-    config = args.config if args.config is not None else (None if args.isolated else find_config(anchor.resolve()))
+    anchor = (
+        Path(args.stdin_filename) if stdin and args.stdin_filename else (Path.cwd() if stdin else paths[0])
+    )
+    config = (
+        args.config if args.config is not None else (None if args.isolated else find_config(anchor.resolve()))
+    )
     from memlint.runner import SettingsResolver
 
     root = project_root([anchor if not stdin else anchor.resolve().parent], config)
@@ -137,7 +164,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         try:
             target = parse_version(args.target_version)
         except ValueError:
-            raise ConfigError(f"--target-version: expected e.g. py311 or 3.11, got {args.target_version!r}") from None
+            raise ConfigError(
+                f"--target-version: expected e.g. py311 or 3.11, got {args.target_version!r}"
+            ) from None
     return {
         "select": tuple(args.select) if args.select is not None else None,
         "extend_select": tuple(args.extend_select) if args.extend_select is not None else None,
@@ -230,8 +259,11 @@ def _run_paths(args: argparse.Namespace, resolver: Any, paths: list[Path]) -> in
             print(_display(path))
         return EXIT_CLEAN
     if not found.files and not found.errors:
-        print("memlint: warning: no Python files found (check the paths, excludes and .gitignore files; "
-              "--no-respect-gitignore lifts the latter)", file=sys.stderr)
+        print(
+            "memlint: warning: no Python files found (check the paths, excludes and .gitignore files; "
+            "--no-respect-gitignore lifts the latter)",
+            file=sys.stderr,
+        )
     selections = _Selections({})
     fixing = args.fix or args.fix_only or args.diff
     tasks = []
@@ -313,10 +345,14 @@ def _unified_diff(result: FileResult) -> str:
     before = io.StringIO(result.original_source, newline="").readlines()
     after = io.StringIO(result.fixed_source, newline="").readlines()
     lines = difflib.unified_diff(before, after, fromfile=result.path, tofile=result.path)
-    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
-def _report(args: argparse.Namespace, results: list[FileResult], resolver: Any, selections: _Selections) -> int:
+def _report(
+    args: argparse.Namespace, results: list[FileResult], resolver: Any, selections: _Selections
+) -> int:
     from memlint.reporters import ReportOptions, get_reporter
 
     errors = False
@@ -389,8 +425,8 @@ def _format_problem(problem: FileProblem, verbose: bool) -> str:
 
 
 def _run_stdin(args: argparse.Namespace, resolver: Any) -> int:
-    from memlint.runner import FileTask, collectors_of, file_options, fix_policy, process_task
     from memlint.facts import ProjectFacts
+    from memlint.runner import FileTask, collectors_of, file_options, fix_policy, process_task
 
     display = args.stdin_filename or "-"
     path = Path(display).resolve() if args.stdin_filename else Path.cwd() / "-"
@@ -408,7 +444,7 @@ def _run_stdin(args: argparse.Namespace, resolver: Any) -> int:
     if fixing and not args.diff:
         # The whole buffer always goes to stdout (editors replace the buffer with it).
         sys.stdout.buffer.write(
-            (result.fixed_source.encode(result.encoding or "utf-8") if result.fixed_source is not None else raw)
+            result.fixed_source.encode(result.encoding or "utf-8") if result.fixed_source is not None else raw
         )
         sys.stdout.flush()
         if not args.fix_only:
@@ -423,7 +459,11 @@ def _run_stdin(args: argparse.Namespace, resolver: Any) -> int:
 
 
 def _report_to(
-    args: argparse.Namespace, results: list[FileResult], resolver: Any, selections: _Selections, stream: TextIO
+    args: argparse.Namespace,
+    results: list[FileResult],
+    resolver: Any,
+    selections: _Selections,
+    stream: TextIO,
 ) -> int:
     saved = sys.stdout
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field, fields, replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -154,7 +154,7 @@ def memlint_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     return table
 
 
-@lru_cache(maxsize=None)
+@cache
 def has_memlint_table(path: Path) -> bool:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -230,7 +230,7 @@ def apply_table(base: Settings, table: dict[str, Any], path: Path) -> Settings:
             rule_options[key] = _rule_options(rules_by_name[key], value, path)
             continue
         if key not in _KEYS:
-            known = ", ".join(sorted(_KEYS) + ["<rule-name>"])
+            known = ", ".join([*sorted(_KEYS), "<rule-name>"])
             raise ConfigError(f"{path}: [tool.memlint] unknown key {key!r} (expected one of: {known})")
         attr, kind = _KEYS[key]
         values[attr] = _convert(value, kind, f"{path}: [tool.memlint] {key}")
@@ -271,8 +271,15 @@ def _type_ok(value: Any, expected: type) -> bool:
 
 
 def _type_name(t: type) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            tuple: "a list of strings", list: "a list of strings", dict: "a table"}.get(t, t.__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        tuple: "a list of strings",
+        list: "a list of strings",
+        dict: "a table",
+    }.get(t, t.__name__)
 
 
 def _convert(value: Any, kind: str, where: str) -> Any:
@@ -288,7 +295,7 @@ def _convert(value: Any, kind: str, where: str) -> Any:
         try:
             return parse_version(str(value))
         except ValueError:
-            raise ConfigError(f"{where}: expected a version like \"py311\" or \"3.11\", got {value!r}") from None
+            raise ConfigError(f'{where}: expected a version like "py311" or "3.11", got {value!r}') from None
     if kind in ("codes", "globs"):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
@@ -346,4 +353,3 @@ def validate_cli_codes(settings: Settings) -> None:
 
 def settings_field_names() -> list[str]:
     return [f.name for f in fields(Settings)]
-

@@ -7,9 +7,10 @@ a name at any depth, one with a slash matches relative to the folder of its conf
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pathspec
 

@@ -11,8 +11,9 @@ import ast
 import os
 import traceback
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -64,7 +65,7 @@ class LintOutcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     skipped: bool = False
-    #: Rows of ``# noqa`` comments and the codes they named that suppressed nothing.
+    #: The suppression comments of the file, each with the codes it was used for.
     noqa_map: NoqaMap | None = None
     suppressed: int = 0
 
@@ -366,7 +367,9 @@ def _edit(start: int, end: int, content: str, index: LineIndex) -> Edit:
 def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Any, index: LineIndex) -> list[Edit]:
     if isinstance(edit, Replace):
         start, end = _span(edit.node, positions, index)
-        content = edit.replacement if isinstance(edit.replacement, str) else module.code_for_node(edit.replacement)
+        content = (
+            edit.replacement if isinstance(edit.replacement, str) else module.code_for_node(edit.replacement)
+        )
         return [_edit(start, end, content, index)]
     if isinstance(edit, InsertText):
         start, end = _span(edit.node, positions, index)
@@ -402,8 +405,11 @@ def _resolve_import(edit: AddImport, module: cst.Module, positions: Any, index: 
         if not isinstance(stmt, cst.SimpleStatementLine):
             break
         small = stmt.body
-        if i == 0 and len(small) == 1 and isinstance(small[0], cst.Expr) and isinstance(
-            small[0].value, (cst.SimpleString, cst.ConcatenatedString)
+        if (
+            i == 0
+            and len(small) == 1
+            and isinstance(small[0], cst.Expr)
+            and isinstance(small[0].value, (cst.SimpleString, cst.ConcatenatedString))
         ):
             insert_after = stmt
             continue

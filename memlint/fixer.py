@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import libcst as cst
 

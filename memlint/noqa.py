@@ -62,7 +62,7 @@ class NoqaComment:
     used: set[str] = field(default_factory=set)
     column: int = 0  # 0-based column of the comment's ``#``
     text: str = ""  # the whole comment
-    match_span: tuple[int, int] = (0, 0)  # the ``# noqa...`` part, offsets within ``text``
+    match_span: tuple[int, int] = (0, 0)  # the noqa part, offsets within ``text``
 
 
 @dataclass

@@ -7,8 +7,8 @@ Codes never change meaning; a renamed code stays here as a redirect with a warni
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from memlint.rule import Rule
 

@@ -8,8 +8,9 @@ they report nodes, and the engine resolves positions only for files that have so
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import libcst as cst
 
@@ -93,7 +94,7 @@ class AddImport:
     name: str | None = None
 
 
-NodeEdit = Union[Replace, InsertText, ReplaceLines, InsertLine, IndentLines, AddImport]
+NodeEdit = Replace | InsertText | ReplaceLines | InsertLine | IndentLines | AddImport
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def tracks_ancestors(*node_types: str) -> Callable[[RuleT], RuleT]:
 
     def decorate(cls: RuleT) -> RuleT:
         for name in node_types:
+
             def visit(self: Rule, node: cst.CSTNode) -> None:
                 self.ancestors.append(node)
 

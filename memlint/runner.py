@@ -11,11 +11,12 @@ import ast
 import json
 import os
 import traceback
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from memlint.cache import Cache, cacheable, digest, result_from_json, result_to_json
 from memlint.config import ConfigError, Settings, find_config, is_test_path, settings_from_file
@@ -141,15 +142,17 @@ def process_task(task: FileTask, facts: ProjectFacts | None = None) -> FileResul
     facts = facts if facts is not None else _FACTS
     result = FileResult(path=task.display_path)
     try:
-        source = decode_source(task.source, task.display_path) if task.source is not None else read_source(task.path)
+        source = (
+            decode_source(task.source, task.display_path)
+            if task.source is not None
+            else read_source(task.path)
+        )
     except SourceError as exc:
         if _is_io_error(exc):
             result.problems.append(FileProblem(task.display_path, str(exc), severity="error"))
         else:
             loc = Location(1, 1)
-            result.diagnostics.append(
-                Diagnostic(task.display_path, None, f"SyntaxError: {exc}", loc, loc)
-            )
+            result.diagnostics.append(Diagnostic(task.display_path, None, f"SyntaxError: {exc}", loc, loc))
         return result
     try:
         return _process_text(task, source.text, source.raw, source.encoding, facts, result)
@@ -225,7 +228,11 @@ def _run_pool(tasks: list[FileTask], facts: ProjectFacts | None, jobs: int) -> l
 
 
 def _drain(
-    tasks: list[FileTask], queue: list[int], facts: ProjectFacts | None, jobs: int, done: dict[int, FileResult]
+    tasks: list[FileTask],
+    queue: list[int],
+    facts: ProjectFacts | None,
+    jobs: int,
+    done: dict[int, FileResult],
 ) -> list[int]:
     """Run ``queue`` on one pool; return the files in flight when the pool broke (if it did)."""
     in_flight: dict[Future[FileResult], int] = {}

@@ -113,7 +113,9 @@ def run_case(rule: type[Rule], case: Path) -> CaseResult:
             is_test_file=_is_test_path(f.path),
         )
 
-        def lint(text: str, f: CaseFile = f, options: FileOptions = options) -> tuple[list[Diagnostic], list[FileProblem]]:
+        def lint(
+            text: str, f: CaseFile = f, options: FileOptions = options
+        ) -> tuple[list[Diagnostic], list[FileProblem]]:
             outcome = lint_source(text, f.path, options, facts)
             return outcome.diagnostics, outcome.problems
 

@@ -18,7 +18,9 @@ class Completed:
     err: str
 
 
-def run_memlint(*args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Completed:
+def run_memlint(
+    *args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> Completed:
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env.pop("FORCE_COLOR", None)
     proc = subprocess.run(

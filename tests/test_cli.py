@@ -6,7 +6,6 @@ import json
 import os
 import stat
 from pathlib import Path
-
 from typing import Any
 
 GC_FIXABLE = """import gc
@@ -140,7 +139,15 @@ def test_json_output_follows_ruff_schema(tmp_path: Path, memlint: Any) -> None:
     by_file = {Path(d["filename"]).name: d for d in data}
     finding = by_file["a.py"]
     assert set(finding) >= {
-        "cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "url",
+        "cell",
+        "code",
+        "end_location",
+        "filename",
+        "fix",
+        "location",
+        "message",
+        "noqa_row",
+        "url",
     }
     assert finding["code"] == "MEM401"
     assert Path(finding["filename"]).is_absolute()
@@ -170,12 +177,21 @@ def test_output_file(tmp_path: Path, memlint: Any) -> None:
 
 
 def test_stdin_check_and_fix(tmp_path: Path, memlint: Any) -> None:
-    r = memlint("-", "--stdin-filename", "pkg/mod.py", "--select", "MEM401", cwd=tmp_path,
-                    stdin=GC_UNFIXABLE.encode())
+    r = memlint(
+        "-", "--stdin-filename", "pkg/mod.py", "--select", "MEM401", cwd=tmp_path, stdin=GC_UNFIXABLE.encode()
+    )
     assert r.code == 1
     assert r.out.startswith("pkg/mod.py:5:5: MEM401")
-    fixed = memlint("-", "--stdin-filename", "mod.py", "--select", "MEM401", "--fix", cwd=tmp_path,
-                        stdin=GC_FIXABLE.encode())
+    fixed = memlint(
+        "-",
+        "--stdin-filename",
+        "mod.py",
+        "--select",
+        "MEM401",
+        "--fix",
+        cwd=tmp_path,
+        stdin=GC_FIXABLE.encode(),
+    )
     assert fixed.out == GC_FIXED
     assert fixed.code == 0
     unchanged = memlint("-", "--select", "MEM401", "--fix", cwd=tmp_path, stdin=b"x = 1\n")
@@ -212,7 +228,11 @@ def test_select_ignore_and_per_file_ignores(tmp_path: Path, memlint: Any) -> Non
     write(tmp_path, "a.py", GC_UNFIXABLE)
     write(tmp_path, "tests/test_a.py", GC_UNFIXABLE)
     assert memlint("--select", "MEM4", "--ignore", "MEM401", cwd=tmp_path).code == 0
-    write(tmp_path, "pyproject.toml", '[tool.memlint]\nselect = ["MEM401"]\nper-file-ignores = {"tests/*" = ["MEM4"]}\n')
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.memlint]\nselect = ["MEM401"]\nper-file-ignores = {"tests/*" = ["MEM4"]}\n',
+    )
     r = memlint(cwd=tmp_path)
     assert "a.py:5:5" in r.out and "test_a.py" not in r.out
     isolated = memlint("--isolated", "--select", "MEM401", cwd=tmp_path)

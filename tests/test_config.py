@@ -121,5 +121,15 @@ def test_selection_prefixes_preview_and_opt_in() -> None:
 
 def test_settings_defaults_exclude_the_usual_folders() -> None:
     defaults = Settings(root=Path("."))
-    for name in (".git", ".venv", "venv", "build", "dist", "__pycache__", ".tox", "node_modules", ".memlint_cache"):
+    for name in (
+        ".git",
+        ".venv",
+        "venv",
+        "build",
+        "dist",
+        "__pycache__",
+        ".tox",
+        "node_modules",
+        ".memlint_cache",
+    ):
         assert name in defaults.exclude

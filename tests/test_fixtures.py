@@ -35,9 +35,7 @@ def _stem(case: Path) -> Path:
     return case.with_suffix("") if case.suffix == ".py" else case
 
 
-@pytest.mark.parametrize(
-    ("rule", "case"), _cases(), ids=lambda v: v.name if isinstance(v, Path) else v.CODE
-)
+@pytest.mark.parametrize(("rule", "case"), _cases(), ids=lambda v: v.name if isinstance(v, Path) else v.CODE)
 def test_fixture(rule: type[Rule], case: Path) -> None:
     result = run_case(rule, case)
     assert not result.problems, result.problems

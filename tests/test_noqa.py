@@ -64,7 +64,9 @@ def test_file_directives() -> None:
 
 def test_add_noqa_appends_and_merges() -> None:
     source = "a = 1\nb = 2  # keep\nc = 3  # noqa: E501\nd = 4  # noqa\n"
-    new, count = add_noqa_to_source(source, {1: {"MEM401"}, 2: {"MEM101", "MEM201"}, 3: {"MEM401"}, 4: {"MEM1"}})
+    new, count = add_noqa_to_source(
+        source, {1: {"MEM401"}, 2: {"MEM101", "MEM201"}, 3: {"MEM401"}, 4: {"MEM1"}}
+    )
     assert count == 3
     assert new == (
         "a = 1  # noqa: MEM401\n"

@@ -61,6 +61,10 @@ def test_importing_the_checkout_folder_as_rules_is_refused(tmp_path: Path) -> No
 
 def test_python_dash_m_memlint_works(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "memlint", "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "memlint", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("memlint ")
