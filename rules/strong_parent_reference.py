@@ -1272,7 +1272,7 @@ class _FixBuilder:
             rename = index == self.plan.child_index and self.plan.rename_slot
             add = index in self.plan.weakref_slots
             if rename or add:
-                slot_edits = self._slots_edits(self.classes[index].node, rename, add)
+                slot_edits = self._slots_edits(self.classes[index], rename, add)
                 if slot_edits is None:
                     return None
                 edits.extend(slot_edits)
@@ -1330,8 +1330,8 @@ class _FixBuilder:
             return InsertText(_statement_start(method), before)
         return None
 
-    def _slots_edits(self, cls: cst.ClassDef, rename: bool, add: bool) -> list[NodeEdit] | None:
-        value = _slots_value(cls)
+    def _slots_edits(self, cls: _CstClass, rename: bool, add: bool) -> list[NodeEdit] | None:
+        value = _slots_value(cls.node)
         strings = _slot_strings(value)
         if value is None or strings is None:
             return None
@@ -1348,12 +1348,41 @@ class _FixBuilder:
         if not strings or "\n" not in self.module.code_for_node(value):
             return [Replace(value, _sequence_text(value, texts))]
         # A multi-line literal keeps its layout (and comments): edit the strings in place.
-        edits: list[NodeEdit] = [Replace(s, t) for s, t in zip(strings, texts, strict=True) if t != s.value]
+        edits: list[NodeEdit] = [
+            Replace(s, t) for s, t in zip(strings, texts[: len(strings)], strict=True) if t != s.value
+        ]
         if add:
             last = strings[-1]
             edits = [e for e in edits if not (isinstance(e, Replace) and e.node is last)]
-            edits.append(Replace(last, f"{texts[len(strings) - 1]}, {texts[-1]}"))
+            separator = ", "
+            element_indent = _element_indent(value, cls.indent)
+            if element_indent is not None:  # one element per line: add a line
+                separator = f",{self.newline}{element_indent}"
+            edits.append(Replace(last, f"{texts[len(strings) - 1]}{separator}{texts[-1]}"))
         return edits
+
+
+def _element_indent(value: cst.BaseExpression, statement_indent: str) -> str | None:
+    """The indentation of a literal's elements when each sits on its own line (and no comment
+    follows the last one), else None."""
+    opening: cst.LeftParen | cst.LeftSquareBracket | None = None
+    closing: cst.RightParen | cst.RightSquareBracket | None = None
+    if isinstance(value, cst.List):
+        opening, closing = value.lbracket, value.rbracket
+    elif isinstance(value, cst.Tuple) and value.lpar:
+        opening, closing = value.lpar[0], value.rpar[-1]
+    elements = getattr(value, "elements", ())
+    if opening is None or closing is None or not elements:
+        return None
+    comma = elements[-1].comma
+    if not isinstance(comma, cst.Comma) or not isinstance(comma.whitespace_after, cst.SimpleWhitespace):
+        return None
+    first = opening.whitespace_after
+    if not isinstance(first, cst.ParenthesizedWhitespace) or not isinstance(
+        closing.whitespace_before, cst.ParenthesizedWhitespace
+    ):
+        return None
+    return (statement_indent if first.indent else "") + first.last_line.value
 
 
 def _slot_strings(value: cst.BaseExpression | None) -> list[cst.SimpleString] | None:

@@ -122,6 +122,27 @@ def test_slotted_classes(fixed: ModuleType) -> None:
         assert item.basket is None
 
 
+def test_slotted_tree_is_its_own_parent_class(fixed: ModuleType) -> None:
+    assert fixed.SlottedNode.__slots__ == ("_parent_ref", "children", "__weakref__")
+    root = fixed.SlottedNode()
+    leaf = fixed.SlottedNode(root)
+    assert root.parent is None and leaf.parent is root and root.children == [leaf]
+    with _gc_disabled():
+        del root
+        assert leaf.parent is None
+
+
+def test_multi_line_slots(fixed: ModuleType) -> None:
+    assert fixed.Sheet.__slots__ == ("rows", "title", "__weakref__")
+    assert fixed.Row.__slots__ == ("_sheet_ref", "values")
+    sheet = fixed.Sheet("totals")
+    row = sheet.add_row(1, 2)
+    assert row.sheet is sheet and row.values == (1, 2) and sheet.rows == [row]
+    with _gc_disabled():
+        del sheet
+        assert row.sheet is None
+
+
 def test_back_reference_set_by_the_parent(fixed: ModuleType) -> None:
     entry = fixed.MenuEntry("alone")
     assert entry.menu is None  # the __init__ stores None: no weak reference to None
