@@ -110,7 +110,9 @@ def run_case(rule: type[Rule], case: Path) -> CaseResult:
             rule_options={rule.NAME: f.options},
             target_version=f.target_version,
             module_name=module_name_for(f.path),
-            is_test_file=_is_test_path(f.path),
+            # Judged on the path inside the case (or the header's), not on where the fixture
+            # lives: every fixture sits under tests/, which would make all of them test files.
+            is_test_file=_is_test_path(f.path if f.path != str(case_root(case) / f.relpath) else f.relpath),
         )
 
         def lint(
@@ -131,6 +133,10 @@ def run_case(rule: type[Rule], case: Path) -> CaseResult:
             again = fix_source(outcome.source, f.path, lint, policy)
             second += sum(again.applied.values())
     return CaseResult(findings, fixed, problems, second)
+
+
+def case_root(case: Path) -> Path:
+    return case if case.is_dir() else case.parent
 
 
 def _is_test_path(path: str) -> bool:
