@@ -432,6 +432,13 @@ def _run_stdin(args: argparse.Namespace, resolver: Any) -> int:
     path = Path(display).resolve() if args.stdin_filename else Path.cwd() / "-"
     raw = sys.stdin.buffer.read()
     settings = resolver.for_path(path)
+    if settings.force_exclude and args.stdin_filename:
+        from memlint.discovery import is_excluded
+
+        if is_excluded(path, settings):  # as ruff does: an excluded buffer is passed through
+            if args.fix or args.fix_only:
+                sys.stdout.buffer.write(raw)
+            return EXIT_CLEAN
     selections = _Selections({})
     options = file_options(path, settings, selections.get(settings))
     fixing = args.fix or args.fix_only or args.diff

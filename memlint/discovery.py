@@ -81,6 +81,16 @@ class _Excluder:
         return self._gitignores[folder]
 
 
+def is_excluded(path: Path, settings: Settings) -> bool:
+    """Whether ``path`` falls under the settings' excludes (or .gitignore), for one-off checks
+    such as an editor buffer given with ``--stdin-filename``."""
+    excluder = _Excluder(settings)
+    path = Path(os.path.abspath(path))
+    return any(
+        excluder.excluded(p, is_dir=True) for p in path.parents if p.is_relative_to(excluder.root)
+    ) or (excluder.excluded(path, is_dir=False))
+
+
 def _relative(path: Path, root: Path) -> str | None:
     try:
         return path.relative_to(root).as_posix()

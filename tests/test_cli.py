@@ -319,3 +319,13 @@ def test_python_dash_m_and_jobs(tmp_path: Path, memlint: Any) -> None:
     assert one.code == two.code == 1
     assert one.out == two.out  # deterministic order whatever the parallelism
     assert one.out.count("MEM401") == 12
+
+
+def test_stdin_buffer_under_an_excluded_path_with_force_exclude(tmp_path: Path, memlint: Any) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.memlint]\nextend-exclude = ["generated/"]\n')
+    args = ("-", "--stdin-filename", "generated/x.py", "--select", "MEM401")
+    assert memlint(*args, cwd=tmp_path, stdin=GC_UNFIXABLE.encode()).code == 1
+    skipped = memlint(*args, "--force-exclude", cwd=tmp_path, stdin=GC_UNFIXABLE.encode())
+    assert (skipped.code, skipped.out) == (0, "")
+    passed = memlint(*args, "--force-exclude", "--fix", cwd=tmp_path, stdin=GC_FIXABLE.encode())
+    assert (passed.code, passed.out) == (0, GC_FIXABLE)
