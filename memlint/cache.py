@@ -48,6 +48,8 @@ def code_fingerprint() -> str:
 
     parts = []
     for package in (memlint, memlint.rules):
+        if package.__file__ is None:
+            continue
         folder = Path(package.__file__).parent
         for module in sorted(folder.glob("*.py")):
             try:

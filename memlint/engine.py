@@ -162,8 +162,8 @@ def _lint_with_rules(
 
     screened = [r for r in rules if not options.prescreen or _prescreen(r, source)]
     if tree is not None and screened and options.prescreen:
-        index = AstIndex(tree, source)
-        screened = [r for r in screened if r.ast_prescreen(index, facts)]
+        ast_index = AstIndex(tree, source)
+        screened = [r for r in screened if r.ast_prescreen(ast_index, facts)]
     if not screened and tree is not None:
         return []
     oversized = _oversized(source, tree)

@@ -377,9 +377,9 @@ def run_cached(
         keys[task.display_path] = key
         todo.append(replace(task, source=raw))
     for result in run_tasks(todo, facts, jobs):
-        key = keys.get(result.path)
-        if key is not None and result.fixed_source is None and cacheable(result):
-            cache.put("results", key, result_to_json(result))
+        stored = keys.get(result.path)
+        if stored is not None and result.fixed_source is None and cacheable(result):
+            cache.put("results", stored, result_to_json(result))
         done.append(result)
     done.sort(key=lambda r: r.path)
     return done
