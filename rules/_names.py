@@ -116,7 +116,7 @@ class NameTracker(cst.BatchableCSTVisitor):
         return self._stack[-1]
 
     # -- queries -----------------------------------------------------------------------------
-    def resolve(self, name: str, scope: Scope) -> tuple[Scope, list[Binding]] | None:
+    def lookup(self, name: str, scope: Scope) -> tuple[Scope, list[Binding]] | None:
         """The scope that binds ``name`` as seen from ``scope`` and its bindings there.
 
         None means "not bound in this file": a builtin, or an undefined name. Class bodies are
@@ -140,7 +140,7 @@ class NameTracker(cst.BatchableCSTVisitor):
 
     def is_builtin(self, name: str, scope: Scope) -> bool:
         """``name`` still refers to the builtin: bound nowhere visible, and no ``import *``."""
-        return self.resolve(name, scope) is None and not self.module_scope.star_import
+        return self.lookup(name, scope) is None and not self.module_scope.star_import
 
     def qualified_name(self, node: cst.CSTNode, scope: Scope) -> str | None:
         """``"builtins.map"``, ``"itertools.chain"``, ``"os.walk"``... for a name or attribute
@@ -150,7 +150,7 @@ class NameTracker(cst.BatchableCSTVisitor):
             return f"{base}.{node.attr.value}" if base is not None else None
         if not isinstance(node, cst.Name):
             return None
-        found = self.resolve(node.value, scope)
+        found = self.lookup(node.value, scope)
         if found is None:
             return None if self.module_scope.star_import else f"builtins.{node.value}"
         targets = {b.target for b in found[1] if b.kind == IMPORT}
@@ -164,7 +164,7 @@ class NameTracker(cst.BatchableCSTVisitor):
         function = scope.function()
         if function is None:
             return False
-        found = self.resolve(name, scope)
+        found = self.lookup(name, scope)
         return found is not None and found[0] is function
 
     # -- recording ---------------------------------------------------------------------------

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
-from memlint.rules._names import ASSIGN, CLASS, DEF, IMPORT, WITH, NameTracker, Scope, with_tracker
 
 from memlint.diagnostics import Applicability, FixAvailability
 from memlint.rule import FixProposal, Option, Replace, Rule, RuleContext
+from memlint.rules._names import ASSIGN, CLASS, DEF, IMPORT, WITH, NameTracker, Scope, with_tracker
 
 Chain = tuple[str, ...]
 #: Finds the literal a name is bound to, if any.
@@ -24,6 +25,7 @@ _SHORT_CIRCUIT = frozenset({"any", "all"})
 #: Lazy wrappers between the list and what consumes it: ``for i, x in enumerate(list(...))``.
 _WRAPPERS = frozenset({"enumerate", "zip"})
 _CALL_CONSUMERS = _ALL_AT_ONCE | _SHORT_CIRCUIT
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 _BUILTIN_PRODUCERS = frozenset({"range", "map", "filter", "zip", "enumerate", "reversed", "iter", "open"})
 _ITERTOOLS = frozenset(
@@ -154,8 +156,12 @@ class ListMaterializedOnce(Rule):
     also in nested blocks), calls a method of the container's owner
     (`for c in list(self.children): self.remove(c)`), calls a method of, or passes on, an item that
     may detach itself from its container (`for w in list(parent.children.values()): w.destroy()`),
-    suspends (`yield`, `await`), or when the iterable contains `await`. Nothing is reported either
-    when the list is bound to a name, indexed, returned or stored.
+    suspends (`yield`, `await`), or when the iterable contains `await`. In a module that uses
+    threads (`threading`, `concurrent`, `multiprocessing`...), a loop over shared state (an
+    attribute, a global) is not reported either: `list(d.values())` is then often an atomic
+    snapshot of a dict another thread changes. Nothing is reported when the list is bound to a
+    name, indexed, returned or stored, nor when `any()`/`all()` would skip items whose
+    computation calls code (`all([w.wait() for w in workers])` means every `wait()` to run).
 
     ## Example
     ```python
@@ -487,7 +493,7 @@ class ListMaterializedOnce(Rule):
 
     def _lazy_name(self, name: cst.Name, scope: Scope) -> _Producer | None:
         """A local bound once, to a lazy producer or by ``with open(...) as name``."""
-        found = self.names.resolve(name.value, scope)
+        found = self.names.lookup(name.value, scope)
         if found is None or found[0] is not scope.function() or len(found[1]) != 1:
             return None
         binding = found[1][0]
@@ -514,7 +520,7 @@ class ListMaterializedOnce(Rule):
         )
 
     def _is_generator_function(self, name: str, scope: Scope) -> bool:
-        found = self.names.resolve(name, scope)
+        found = self.names.lookup(name, scope)
         return (
             found is not None
             and len(found[1]) == 1
@@ -537,7 +543,7 @@ class ListMaterializedOnce(Rule):
         """Literal displays bound once to a name (``commands = ['a', 'b']``): their size is known."""
 
         def lookup(name: cst.Name) -> cst.BaseExpression | None:
-            found = self.names.resolve(name.value, scope)
+            found = self.names.lookup(name.value, scope)
             if found is None or len(found[1]) != 1 or found[1][0].kind != ASSIGN:
                 return None
             value = found[1][0].value
@@ -570,9 +576,9 @@ class ListMaterializedOnce(Rule):
 
     def _is_data_chain(self, chain: Chain, callee_receiver: bool, scope: Scope) -> bool:
         """Drop builtins, modules called through, and functions or classes named on their own."""
-        found = self.names.resolve(chain[0], scope)
+        found = self.names.lookup(chain[0], scope)
         if found is None:
-            return False
+            return chain[0] not in _BUILTIN_NAMES  # unbound here: a global defined elsewhere
         kinds = {b.kind for b in found[1]}
         if callee_receiver and kinds == {IMPORT} and (len(chain) == 1 or chain == ("os", "path")):
             return False  # a module function (`re.finditer`), not a method of a container
@@ -612,9 +618,9 @@ class ListMaterializedOnce(Rule):
         for store in facts.stores:
             if self._store_conflicts(store, sources, roots, elements):
                 return _Verdict(conflict=True)
-        free = producer.reads_globals or any(not self.names.is_local(root, scope) for root in roots)
+        free = producer.reads_globals or any(not self._is_private(root, scope) for root in roots)
         if self._threaded and any(
-            len(chain) > 1 or not self.names.is_local(chain[0], scope) for chain in sources
+            len(chain) > 1 or not self._is_private(chain[0], scope) for chain in sources
         ):
             return _Verdict(conflict=True)  # list() may be an atomic snapshot of state other threads mutate
         verdict = _Verdict()
@@ -679,14 +685,22 @@ class ListMaterializedOnce(Rule):
                 return "pure"
             return "conflict"  # the container itself, its owner, or something inside it
         if chain[0] in elements:
-            return "pure" if method in _READ_ONLY_ELEMENT_METHODS and len(chain) == 1 else "conflict"
+            return "pure" if method in _READ_ONLY_ELEMENT_METHODS else "conflict"
         if len(chain) == 1 and self._is_fresh_local(chain[0], scope):
             return "pure"
         return None
 
+    def _is_private(self, name: str, scope: Scope) -> bool:
+        """A parameter or local variable of the enclosing function, not a module it imported:
+        code the body calls cannot reach it unless it is handed over."""
+        if not self.names.is_local(name, scope):
+            return False
+        found = self.names.lookup(name, scope)
+        return found is not None and all(b.kind != IMPORT for b in found[1])
+
     def _is_fresh_local(self, name: str, scope: Scope) -> bool:
         """A local only ever bound to a new container (``out = []``): nothing else can reach it."""
-        found = self.names.resolve(name, scope)
+        found = self.names.lookup(name, scope)
         if found is None or found[0] is not scope.function():
             return False
         return all(
@@ -734,10 +748,10 @@ class ListMaterializedOnce(Rule):
                 )
                 fix = self._count_fix(site)
         else:
+            action = "pass it directly" if isinstance(site.consumer, cst.Call) else "iterate over it directly"
             message = (
-                f"`list()` materializes {producer.label} only for {consumer} to consume it once, holding "
-                "every item in memory at the same time; iterate over it directly to keep peak memory flat "
-                "for large inputs"
+                f"`list()` materializes {producer.label} only for {consumer} to consume it once; "
+                f"{action} to keep peak memory flat for large inputs"
             )
             fix = self._unwrap_fix(site, producer, verdict)
         self.report(site.expr, message, fix)
@@ -886,8 +900,8 @@ class _BodyFacts(cst.CSTVisitor):
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            self.stores.append(node.asname.name)  # type: ignore[arg-type]
-            self.flows.append((node.asname.name, node.item))  # type: ignore[arg-type]
+            self.stores.append(node.asname.name)
+            self.flows.append((node.asname.name, node.item))
 
     def visit_Del(self, node: cst.Del) -> None:
         self.stores.append(node.target)
@@ -1126,9 +1140,8 @@ def _may_write(call: cst.Call) -> bool:
             mode = arg.value
     if mode is None:
         return False
-    if isinstance(mode, cst.SimpleString):
-        return any(flag in mode.evaluated_value for flag in "wax+")  # type: ignore[operator]
-    return True
+    value = mode.evaluated_value if isinstance(mode, cst.SimpleString) else None
+    return not isinstance(value, str) or any(flag in value for flag in "wax+")
 
 
 def _is_constant(node: cst.BaseExpression) -> bool:
