@@ -13,11 +13,14 @@ then errs on the side of "yes", which only ever costs a finding, never adds one.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
+
+_BUILTINS = frozenset(dir(builtins))
 
 #: Binding kinds.
 PARAM, ASSIGN, AUG, FOR, COMP, WITH, WALRUS, EXCEPT, DEL = (
@@ -139,8 +142,9 @@ class NameTracker(cst.BatchableCSTVisitor):
         return None
 
     def is_builtin(self, name: str, scope: Scope) -> bool:
-        """``name`` still refers to the builtin: bound nowhere visible, and no ``import *``."""
-        return self.lookup(name, scope) is None and not self.module_scope.star_import
+        """``name`` is a builtin that still refers to itself: bound nowhere visible in the file,
+        and no ``import *`` that could rebind it."""
+        return name in _BUILTINS and self.lookup(name, scope) is None and not self.module_scope.star_import
 
     def qualified_name(self, node: cst.CSTNode, scope: Scope) -> str | None:
         """``"builtins.map"``, ``"itertools.chain"``, ``"os.walk"``... for a name or attribute
@@ -152,7 +156,7 @@ class NameTracker(cst.BatchableCSTVisitor):
             return None
         found = self.lookup(node.value, scope)
         if found is None:
-            return None if self.module_scope.star_import else f"builtins.{node.value}"
+            return f"builtins.{node.value}" if self.is_builtin(node.value, scope) else None
         targets = {b.target for b in found[1] if b.kind == IMPORT}
         if len(targets) == 1 and all(b.kind == IMPORT for b in found[1]):
             return targets.pop()

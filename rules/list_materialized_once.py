@@ -540,7 +540,7 @@ class ListMaterializedOnce(Rule):
         )
 
     def _literal_lookup(self, scope: Scope) -> Lookup:
-        """Literal displays bound once to a name (``commands = ['a', 'b']``): their size is known."""
+        """Literals bound once to a name (``commands = ['a', 'b']``, ``N = 10``): sizes are known."""
 
         def lookup(name: cst.Name) -> cst.BaseExpression | None:
             found = self.names.lookup(name.value, scope)
@@ -549,7 +549,8 @@ class ListMaterializedOnce(Rule):
             value = found[1][0].value
             if isinstance(value, (cst.Tuple, cst.List, cst.Set, cst.Dict)) and value.elements:
                 return value
-            return value if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)) else None
+            literal = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.UnaryOperation)
+            return value if isinstance(value, literal) else None
 
         return lookup
 
@@ -1150,7 +1151,10 @@ def _is_constant(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString))
 
 
-def _const_int(node: cst.BaseExpression) -> int | None:
+def _const_int(node: cst.BaseExpression, lookup: Lookup | None = None) -> int | None:
+    if isinstance(node, cst.Name) and lookup is not None:
+        bound = lookup(node)
+        return _const_int(bound) if bound is not None else None
     if isinstance(node, cst.Integer):
         return int(node.evaluated_value)
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
@@ -1182,7 +1186,7 @@ def _const_len(node: cst.BaseExpression, lookup: Lookup | None = None) -> int | 
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range":
         if not node.args or len(node.args) > 3 or any(a.keyword is not None or a.star for a in node.args):
             return None
-        bounds = [_const_int(a.value) for a in node.args]
+        bounds = [_const_int(a.value, lookup) for a in node.args]
         if any(b is None or abs(b) > 10**12 for b in bounds) or (len(bounds) == 3 and bounds[2] == 0):
             return None
         return len(range(*bounds))  # type: ignore[arg-type]
