@@ -181,6 +181,10 @@ def weakly_referenced_classes(value: ParentLinksFacts | None) -> frozenset[str]:
     return value.weak_parents if value is not None else frozenset()
 
 
+def _in_tests(qualname: str) -> bool:
+    return any(part.startswith("test") or part.endswith("_test") for part in qualname.split(".")[:-2])
+
+
 def _path_key(path: str) -> str:
     return os.path.normcase(os.path.abspath(path))
 
@@ -1048,7 +1052,7 @@ class _Merger:
         weak = self._weak_backref(child, stored.attribute)
         if weak is None:
             return
-        first = kept[0]
+        first = min(kept, key=lambda c: (_in_tests(c.where), c.where))  # cite application code first
         more = len({c.where for c in kept}) - 1
         where = f"`{first.where}`" + (f" and {more} more" if more > 0 else "")
         message = (
