@@ -14,9 +14,10 @@ from memlint.rules.gc_debug_saveall import GcDebugSaveall
 from memlint.rules.gc_disable_without_enable import GcDisableWithoutEnable
 from memlint.rules.gc_threshold_zero import GcThresholdZero
 from memlint.rules.list_materialized_once import ListMaterializedOnce
+from memlint.rules.missing_slots import MissingSlots
 from memlint.rules.strong_parent_reference import StrongParentReference
 from memlint.rules.unused_noqa import UnusedNoqa
 
-ALL_RULES: tuple[type[Rule], ...] = (UnusedNoqa, ListMaterializedOnce, StrongParentReference, GcDisableWithoutEnable, GcThresholdZero, GcDebugSaveall)
+ALL_RULES: tuple[type[Rule], ...] = (UnusedNoqa, ListMaterializedOnce, MissingSlots, StrongParentReference, GcDisableWithoutEnable, GcThresholdZero, GcDebugSaveall)
 
 __all__ = ["ALL_RULES"]
