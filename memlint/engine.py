@@ -367,9 +367,10 @@ def _edit(start: int, end: int, content: str, index: LineIndex) -> Edit:
 def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Any, index: LineIndex) -> list[Edit]:
     if isinstance(edit, Replace):
         start, end = _span(edit.node, positions, index)
-        content = (
-            edit.replacement if isinstance(edit.replacement, str) else module.code_for_node(edit.replacement)
-        )
+        if isinstance(edit.replacement, str):
+            content = edit.replacement
+        else:
+            content = render_at(module, edit.node, edit.replacement)
         return [_edit(start, end, content, index)]
     if isinstance(edit, InsertText):
         start, end = _span(edit.node, positions, index)
@@ -396,6 +397,54 @@ def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Any, index: Lin
         resolved = _resolve_import(edit, module, positions, index)
         return [resolved] if resolved else []
     raise TypeError(f"unknown edit {edit!r}")
+
+
+_MARKER = "__memlint_render_marker__"
+
+
+def render_at(module: cst.Module, original: cst.CSTNode, replacement: cst.CSTNode) -> str:
+    """The code of ``replacement`` as it must read where ``original`` stands.
+
+    ``Module.code_for_node`` renders as if at top level, so continuation lines of a multi-line
+    node inside indented blocks would lose the blocks' indentation; such nodes are rendered
+    inside a skeleton of the same blocks instead (public LibCST API only).
+    """
+    code = module.code_for_node(replacement)
+    if "\n" not in code and "\r" not in code:
+        return code
+    indents = [
+        block.indent if block.indent is not None else module.default_indent
+        for block in _path_to(module, original)
+        if isinstance(block, cst.IndentedBlock)
+    ]
+    if not indents or not isinstance(replacement, cst.BaseExpression):
+        return code
+
+    def nested(inner: cst.BaseExpression) -> str:
+        body: list[cst.BaseStatement] = [cst.SimpleStatementLine([cst.Expr(inner)])]
+        for indent in reversed(indents):
+            body = [cst.If(test=cst.Name("x"), body=cst.IndentedBlock(body=body, indent=indent))]
+        return module.with_changes(body=body, header=[], footer=[]).code
+
+    skeleton = nested(cst.Name(_MARKER))
+    at = skeleton.index(_MARKER)
+    before, after = skeleton[:at], skeleton[at + len(_MARKER) :]
+    text = nested(replacement)
+    return text[len(before) : len(text) - len(after)]
+
+
+def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode]:
+    """The nodes from ``root`` down to ``target`` (by identity); empty when not found."""
+    stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
+    path: list[cst.CSTNode] = []
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(node)
+        if node is target:
+            return path
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return []
 
 
 def _resolve_import(edit: AddImport, module: cst.Module, positions: Any, index: LineIndex) -> Edit | None:
