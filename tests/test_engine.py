@@ -41,7 +41,10 @@ def _fix(source: str) -> str:
 
 
 def test_multiline_replacement_keeps_the_blocks_indentation() -> None:
-    source = '"""Doc."""\n\n\ndef f():\n    if y:\n        x = old(\n            a,  # keep\n            b,\n        )\n'
+    source = (
+        '"""Doc."""\n\n\ndef f():\n    if y:\n        x = old(\n'
+        "            a,  # keep\n            b,\n        )\n"
+    )
     assert _fix(source) == (
         '"""Doc."""\nimport weakref\n\n\ndef f():\n    if y:\n        x = new(\n'
         "            a,  # keep\n            b,\n        )\n"
