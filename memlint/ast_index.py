@@ -16,9 +16,10 @@ N = TypeVar("N", bound=ast.AST)
 class AstIndex:
     """The nodes of a module grouped by type, built on first use."""
 
-    def __init__(self, tree: ast.Module, source: str) -> None:
+    def __init__(self, tree: ast.Module, source: str, path: str = "<unknown>") -> None:
         self.tree = tree
         self.source = source
+        self.path = path
         self._by_type: dict[type[ast.AST], list[ast.AST]] | None = None
 
     def nodes(self, node_type: type[N]) -> list[N]:

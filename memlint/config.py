@@ -80,8 +80,20 @@ class Settings:
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """The command line's values win; ``None`` means "not given"."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """The command line as a layer on top of the file (ruff's model); ``None`` = not given.
+
+        ``--select`` starts the selection afresh (the file's ignores go with it); otherwise the
+        command line's ``--ignore`` and ``--extend-select`` add to the file's.
+        """
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "select" in given:
+            given.setdefault("ignore", ())
+            given.setdefault("extend_select", ())
+        else:
+            for key in ("ignore", "extend_select"):
+                if key in given:
+                    given[key] = (*getattr(self, key), *given[key])
+        return replace(self, **given)
 
 
 # key in TOML -> (Settings field, expected kind)

@@ -162,7 +162,7 @@ def _lint_with_rules(
 
     screened = [r for r in rules if not options.prescreen or _prescreen(r, source)]
     if tree is not None and screened and options.prescreen:
-        ast_index = AstIndex(tree, source)
+        ast_index = AstIndex(tree, source, path)
         screened = [r for r in screened if r.ast_prescreen(ast_index, facts)]
     if not screened and tree is not None:
         return []

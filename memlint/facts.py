@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import pickle
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -65,18 +66,32 @@ class FactCollector(ABC):
 class ProjectFacts:
     """The merged facts of a project, and a digest of them per collector (for caching)."""
 
-    def __init__(self, merged: dict[str, Any], per_file: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, merged: dict[str, Any], per_file: dict[str, dict[str, Any]], input_digest: str | None = None
+    ) -> None:
         self._merged = merged
         self.per_file = per_file
+        #: A digest of what the facts were computed from (every file's path and content, and the
+        #: collectors): merging is deterministic, so equal inputs mean equal facts.
+        self.input_digest = input_digest
 
     def get(self, collector: type[FactCollector]) -> Any:
         return self._merged.get(collector.NAME)
 
     def digest(self, collectors: Iterable[type[FactCollector]]) -> str:
+        """A digest that is stable across runs (the inputs' digest when known)."""
+        from memlint import literal
+
+        if self.input_digest is not None:
+            return self.input_digest
         h = hashlib.sha256()
         for c in sorted(collectors, key=lambda c: c.NAME):
             h.update(c.NAME.encode())
-            h.update(pickle.dumps(self._merged.get(c.NAME), protocol=4))
+            value = self._merged.get(c.NAME)
+            try:
+                h.update(json.dumps(literal.encode(value), sort_keys=True).encode())
+            except literal.Unencodable:
+                h.update(pickle.dumps(value, protocol=4))
         return h.hexdigest()
 
 
@@ -87,12 +102,14 @@ def collect_file_facts(
 
 
 def merge_facts(
-    per_file: dict[str, dict[str, Any]], collectors: Iterable[type[FactCollector]]
+    per_file: dict[str, dict[str, Any]],
+    collectors: Iterable[type[FactCollector]],
+    input_digest: str | None = None,
 ) -> ProjectFacts:
     merged = {}
     for c in collectors:
         merged[c.NAME] = c.merge({path: facts[c.NAME] for path, facts in per_file.items() if c.NAME in facts})
-    return ProjectFacts(merged, per_file)
+    return ProjectFacts(merged, per_file, input_digest)
 
 
 def facts_for_single_tree(

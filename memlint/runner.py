@@ -7,7 +7,6 @@ that dies takes only its current file with it. Results come back in a determinis
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import traceback
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from memlint import literal
 from memlint.cache import Cache, cacheable, digest, result_from_json, result_to_json
 from memlint.config import ConfigError, Settings, find_config, is_test_path, settings_from_file
 from memlint.diagnostics import Diagnostic, FileProblem, FileResult, Location
@@ -290,26 +290,28 @@ def project_facts(
 ) -> ProjectFacts | None:
     """Facts of every Python file of the project (not only the files reported on).
 
-    Per-file facts are cached by content and path; they are stored as their ``repr`` and read
-    back with ``ast.literal_eval`` (safe), so collectors should return plain literals.
+    Per-file facts are cached by content and path, through memlint.literal (tagged JSON that
+    round-trips tuples, sets and memlint's own dataclasses, and never unpickles).
     """
     if not collectors:
         return None
     names = ",".join(sorted(f"{c.NAME}:{c.VERSION}" for c in collectors))
     per_file: dict[str, dict[str, Any]] = {}
+    keys: list[str] = []
     for path in files:
         try:
             raw = path.read_bytes()
         except OSError:
             continue
-        key = digest(raw, str(path), names) if cache is not None else ""
+        key = digest(raw, str(path), names)
+        keys.append(key)
         if cache is not None:
             cached = cache.get("facts", key)
-            if isinstance(cached, str):
+            if cached is not None:
                 try:
-                    per_file[str(path)] = ast.literal_eval(cached)
+                    per_file[str(path)] = literal.decode(cached)
                     continue
-                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                except (ValueError, TypeError, AttributeError, ImportError, RecursionError):
                     pass
         try:
             source = decode_source(raw, str(path))
@@ -320,8 +322,11 @@ def project_facts(
             continue
         per_file[str(path)] = facts
         if cache is not None:
-            cache.put("facts", key, repr(facts))
-    return merge_facts(per_file, collectors)
+            try:
+                cache.put("facts", key, literal.encode(facts))
+            except literal.Unencodable:
+                pass  # a collector returning other types is just not cached
+    return merge_facts(per_file, collectors, digest(names, *keys))
 
 
 def task_key(task: FileTask, raw: bytes, facts: ProjectFacts | None) -> str:

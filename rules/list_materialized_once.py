@@ -7,12 +7,17 @@ import builtins
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from memlint.diagnostics import Applicability, FixAvailability
 from memlint.rule import FixProposal, Option, Replace, Rule, RuleContext
 from memlint.rules._names import ASSIGN, CLASS, DEF, IMPORT, WITH, NameTracker, Scope, with_tracker
+
+if TYPE_CHECKING:
+    from memlint.ast_index import AstIndex
+    from memlint.facts import ProjectFacts
 
 Chain = tuple[str, ...]
 #: Finds the literal a name is bound to, if any.
@@ -211,6 +216,24 @@ class ListMaterializedOnce(Rule):
     )
     #: A `list(` call needs "list"; a list comprehension needs "[" (and "for").
     PRESCREEN = ("list", "[")
+
+    @classmethod
+    def ast_prescreen(cls, index: AstIndex, facts: ProjectFacts | None) -> bool:
+        """The same sites ``_consumed`` collects, found on Python's ast (no LibCST otherwise)."""
+        for loop in index.nodes(ast.For):
+            if _ast_consumed(loop.iter):
+                return True
+        for comp in index.nodes(ast.comprehension):
+            if not comp.is_async and _ast_consumed(comp.iter):
+                return True
+        for call in index.nodes(ast.Call):
+            if isinstance(call.func, ast.Name) and call.func.id in _CALL_CONSUMERS:
+                if any(isinstance(a, ast.Starred) for a in call.args):
+                    continue
+                limit = 2 if call.func.id == "sum" else 1
+                if 1 <= len(call.args) <= limit and _ast_candidate(call.args[0]):
+                    return True
+        return False
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
@@ -942,6 +965,32 @@ def _candidate(expr: cst.BaseExpression) -> bool:
     if isinstance(func, cst.Name):
         return func.value == "list"
     return isinstance(func, cst.Attribute) and func.attr.value == "list" and isinstance(func.value, cst.Name)
+
+
+def _ast_candidate(expr: ast.expr) -> bool:
+    """``_candidate`` on Python's ast."""
+    if isinstance(expr, ast.ListComp):
+        return True
+    if not isinstance(expr, ast.Call) or len(expr.args) != 1 or expr.keywords:
+        return False
+    if isinstance(expr.args[0], ast.Starred):
+        return False
+    func = expr.func
+    if isinstance(func, ast.Name):
+        return func.id == "list"
+    return isinstance(func, ast.Attribute) and func.attr == "list" and isinstance(func.value, ast.Name)
+
+
+def _ast_consumed(expr: ast.expr) -> bool:
+    """A candidate, or one passed through ``enumerate``/``zip`` (``_consumed`` on the ast)."""
+    if _ast_candidate(expr):
+        return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in _WRAPPERS:
+        args = [a for a in expr.args if not isinstance(a, ast.Starred)]
+        if expr.func.id == "enumerate":
+            args = args[:1]
+        return any(_ast_candidate(a) for a in args)
+    return False
 
 
 def _consumed_arg(name: str, args: Sequence[cst.Arg]) -> cst.Arg | None:

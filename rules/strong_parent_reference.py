@@ -18,13 +18,17 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from memlint.diagnostics import Applicability, FixAvailability
 from memlint.facts import FactCollector, ModuleInfo, module_name_for
 from memlint.rule import AddImport, FixProposal, InsertText, NodeEdit, Replace, Rule
+
+if TYPE_CHECKING:
+    from memlint.ast_index import AstIndex
+    from memlint.facts import ProjectFacts
 
 #: Container methods that store their argument (method name -> index of the stored argument).
 _STORE_ONE = {"append": 0, "appendleft": 0, "add": 0, "insert": 1, "setdefault": 1}
@@ -1509,6 +1513,17 @@ class StrongParentReference(Rule):
     FIX = FixAvailability.SOMETIMES
     FACTS = (ParentLinks,)
     PRESCREEN = ("class",)
+
+    @classmethod
+    def ast_prescreen(cls, index: AstIndex, facts: ProjectFacts | None) -> bool:
+        """The analysis lives in the project facts: a file they know and hold no finding for
+        yields nothing (``_findings`` returns early in that case too)."""
+        value = facts.get(ParentLinks) if facts is not None else None
+        if isinstance(value, ParentLinksFacts):
+            key = _path_key(index.path)
+            if key in value.known_paths and not value.by_path.get(key):
+                return False
+        return bool(index.nodes(ast.ClassDef))
 
     def leave_Module(self, original_node: cst.Module) -> None:
         findings = self._findings()

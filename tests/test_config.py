@@ -133,3 +133,14 @@ def test_settings_defaults_exclude_the_usual_folders() -> None:
         ".memlint_cache",
     ):
         assert name in defaults.exclude
+
+
+def test_command_line_is_a_layer_on_top_of_the_file(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "pyproject.toml", "[tool.memlint]\nignore = ['MEM402']\nextend-select = ['MEM001']\n"
+    )
+    added = SettingsResolver({"ignore": ("MEM401",), "extend_select": ("MEM0",)}, config=config)
+    settings = added.for_path(tmp_path / "a.py")
+    assert settings.ignore == ("MEM402", "MEM401") and settings.extend_select == ("MEM001", "MEM0")
+    fresh = SettingsResolver({"select": ("MEM4",)}, config=config).for_path(tmp_path / "a.py")
+    assert fresh.select == ("MEM4",) and fresh.ignore == () and fresh.extend_select == ()
