@@ -10,14 +10,30 @@ if __name__ != "memlint.rules":  # pragma: no cover - guard against the checkout
     )
 
 from memlint.rule import Rule
+from memlint.rules.exception_kept_alive import ExceptionKeptAlive
 from memlint.rules.gc_debug_saveall import GcDebugSaveall
 from memlint.rules.gc_disable_without_enable import GcDisableWithoutEnable
 from memlint.rules.gc_threshold_zero import GcThresholdZero
+from memlint.rules.immutable_subclass_without_slots import ImmutableSubclassWithoutSlots
+from memlint.rules.ineffective_slots import IneffectiveSlots
 from memlint.rules.list_materialized_once import ListMaterializedOnce
+from memlint.rules.method_cache import MethodCache
 from memlint.rules.missing_slots import MissingSlots
 from memlint.rules.strong_parent_reference import StrongParentReference
 from memlint.rules.unused_noqa import UnusedNoqa
 
-ALL_RULES: tuple[type[Rule], ...] = (UnusedNoqa, ListMaterializedOnce, MissingSlots, StrongParentReference, GcDisableWithoutEnable, GcThresholdZero, GcDebugSaveall)
+ALL_RULES: tuple[type[Rule], ...] = (
+    UnusedNoqa,
+    ListMaterializedOnce,
+    MissingSlots,
+    ImmutableSubclassWithoutSlots,
+    IneffectiveSlots,
+    StrongParentReference,
+    MethodCache,
+    ExceptionKeptAlive,
+    GcDisableWithoutEnable,
+    GcThresholdZero,
+    GcDebugSaveall,
+)
 
 __all__ = ["ALL_RULES"]
