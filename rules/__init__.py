@@ -21,10 +21,12 @@ from memlint.rules.method_cache import MethodCache
 from memlint.rules.missing_slots import MissingSlots
 from memlint.rules.strong_parent_reference import StrongParentReference
 from memlint.rules.unused_noqa import UnusedNoqa
+from memlint.rules.whole_file_read_to_iterate import WholeFileReadToIterate
 
 ALL_RULES: tuple[type[Rule], ...] = (
     UnusedNoqa,
     ListMaterializedOnce,
+    WholeFileReadToIterate,
     MissingSlots,
     ImmutableSubclassWithoutSlots,
     IneffectiveSlots,
