@@ -11,6 +11,7 @@ if __name__ != "memlint.rules":  # pragma: no cover - guard against the checkout
 
 from memlint.rule import Rule
 from memlint.rules.exception_kept_alive import ExceptionKeptAlive
+from memlint.rules.full_list_for_one_element import FullListForOneElement
 from memlint.rules.gc_debug_saveall import GcDebugSaveall
 from memlint.rules.gc_disable_without_enable import GcDisableWithoutEnable
 from memlint.rules.gc_threshold_zero import GcThresholdZero
@@ -27,6 +28,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnusedNoqa,
     ListMaterializedOnce,
     WholeFileReadToIterate,
+    FullListForOneElement,
     MissingSlots,
     ImmutableSubclassWithoutSlots,
     IneffectiveSlots,

@@ -6,6 +6,7 @@ when the shape is unusual, never gains a wrong one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -124,4 +125,6 @@ def without_parens(node: cst.BaseExpression) -> cst.BaseExpression:
 def short(text: str, limit: int = 40) -> str:
     """Source text fit for a message: one line, at most ``limit`` characters."""
     flat = " ".join(text.split())
+    flat = re.sub(r"([(\[{]) ", r"\1", flat)
+    flat = re.sub(r",? ([)\]}])", r"\1", flat)
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -281,7 +281,7 @@ class WholeFileReadToIterate(Rule):
         return FixProposal(
             Applicability.SAFE if safe else Applicability.UNSAFE,
             f"Iterate over `{short(receiver)}` directly",
-            (Replace(site.expr, receiver),),
+            (Replace(site.expr, site.receiver),),
         )
 
     def _known_file(self, site: _Site, chain: Chain | None) -> bool:
