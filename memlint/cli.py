@@ -387,9 +387,12 @@ def _report(
     )
     reporter = get_reporter(args.output_format or "text")
     if args.diff:
-        stream: TextIO = sys.stderr
+        # As ruff does: the diff is the output; stderr says how much it would fix.
         if not args.quiet:
-            reporter(results, stream, options)
+            fixes = sum(sum(r.fixes_applied.values()) for r in results)
+            files = sum(1 for r in results if r.fixed_source is not None)
+            summary = f"Would fix {_plural(fixes, 'finding')} in {_plural(files, 'file')}."
+            print(summary if fixes else "No fixes available.", file=sys.stderr)
     elif args.output_file is not None:
         args.output_file.parent.mkdir(parents=True, exist_ok=True)
         with args.output_file.open("w", encoding="utf-8") as handle:
@@ -401,6 +404,10 @@ def _report(
     if remaining and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _use_color(args: argparse.Namespace) -> bool:

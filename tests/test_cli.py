@@ -120,8 +120,11 @@ def test_diff_writes_nothing_and_exits_one(tmp_path: Path, memlint: Any) -> None
     assert target.read_text() == GC_FIXABLE
     assert r.out.startswith("--- a.py\n+++ a.py\n")
     assert "+    try:\n" in r.out and "+    finally:\n" in r.out
-    clean = memlint("--select", "MEM401", "--diff", cwd=tmp_path / ".." / tmp_path.name, env={})
-    assert clean.code == 1
+    assert r.err.strip() == "Would fix 1 finding in 1 file."
+    assert memlint("--select", "MEM401", "--diff", "--exit-zero", cwd=tmp_path).code == 0
+    target.write_text("x = 1\n")
+    clean = memlint("--select", "MEM401", "--diff", cwd=tmp_path)
+    assert (clean.code, clean.out, clean.err.strip()) == (0, "", "No fixes available.")
 
 
 def test_unsafe_fixes_hidden_without_flag(tmp_path: Path, memlint: Any) -> None:
