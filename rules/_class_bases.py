@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -407,6 +407,8 @@ class ClassGraph:
                 self.classes.setdefault(record.qualname, []).append(record)
                 self.home.setdefault(record.qualname, mod)
         self._cache: dict[str, str | None] = {}
+        #: Per-graph results of the rules' own questions (computed once per run).
+        self.memo: dict[str, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"modules": self.modules}
@@ -475,6 +477,20 @@ class ClassGraph:
                     return found
             return None  # a project module without that name: defined dynamically
         return dotted
+
+    def names_resolving_to(self, wanted: Callable[[str], bool]) -> frozenset[str]:
+        """Every simple name under which some module binds something ``wanted`` accepts (by its
+        canonical name), and the simple names of the project's classes it accepts."""
+        names: set[str] = set()
+        for module, bindings in self.bindings.items():
+            for name in bindings:
+                target = self.canonical(f"{module}.{name}")
+                if target is not None and wanted(target):
+                    names.add(name)
+        for qualname, records in self.classes.items():
+            if wanted(qualname):
+                names.update(r.name for r in records)
+        return frozenset(names)
 
     def bases(self, record: ClassRecord) -> list[str | None]:
         module = self.home[record.qualname].name if record.qualname in self.home else ""

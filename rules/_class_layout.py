@@ -10,6 +10,15 @@ import libcst as cst
 
 #: Calls that give an object attributes by name, or read its ``__dict__``.
 _DICT_CALLS = frozenset({"setattr", "vars", "__setattr__", "__dict__"})
+#: Method decorators (by their last name) known not to store anything on the instance; any other
+#: decorator may (``importlib.metadata``'s ``method_cache`` replaces the method on ``self``).
+_HARMLESS_METHOD_DECORATORS = frozenset(
+    {
+        "property", "setter", "getter", "deleter", "staticmethod", "classmethod", "abstractmethod",
+        "abstractproperty", "abstractclassmethod", "abstractstaticmethod", "overload", "override", "final",
+        "lru_cache", "cache", "recursive_repr", "singledispatchmethod", "deprecated",
+    }
+)  # fmt: skip
 
 
 def classdefs_in_order(tree: ast.AST) -> list[ast.ClassDef]:
@@ -108,17 +117,21 @@ def needs_instance_dict(node: ast.ClassDef) -> str | None:
     A store ``x.attr = ...`` in any function of the class on a parameter or local other than a
     classmethod's ``cls`` counts as an instance attribute; so do ``setattr``, ``vars``,
     ``__dict__``, a custom ``__setattr__`` and ``functools.cached_property`` (which stores in the
-    instance dictionary)."""
+    instance dictionary), and so does a method decorator that is not known to leave the instance
+    alone."""
     for child in ast.walk(node):
         if isinstance(child, ast.Name) and child.id in _DICT_CALLS:
             return f"uses `{child.id}`"
         if isinstance(child, ast.Attribute) and child.attr in _DICT_CALLS:
             return f"uses `{child.attr}`"
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            unknown = _decorator_names(stmt) - _HARMLESS_METHOD_DECORATORS
+            if unknown:
+                return f"decorates a method with `{sorted(unknown)[0]}`"
     for func in _functions(node):
         if func.name == "__setattr__":
             return "defines `__setattr__`"
-        if "cached_property" in _decorator_names(func):
-            return "uses `cached_property`"
         cls_name = _class_level_first_param(func)
         local = _local_names(func)
         for root in _store_roots(func):

@@ -48,7 +48,8 @@ class _Frame:
     aliases: dict[str, Holder] = field(default_factory=dict)
     handlers: list[str | None] = field(default_factory=list)
     order: dict[int, int] = field(default_factory=dict)  # id(small statement) -> position
-    clears: list[tuple[int, str]] = field(default_factory=list)  # (position, code) of `x = None`, `del x`...
+    #: (position, code) of `x = None`, `del x`, `x.clear()`, `return x`...
+    clears: list[tuple[float, str]] = field(default_factory=list)
     frames_cleared: bool = False
 
 
@@ -124,19 +125,27 @@ class ExceptionKeptAlive(Rule):
 
     @classmethod
     def ast_prescreen(cls, index: AstIndex, facts: ProjectFacts | None) -> bool:
-        """Only files with an ``except`` clause, an ``exc_info``/``exception`` call or an ``__exit__``."""
-        if index.nodes(ast.ExceptHandler) or index.calls_to("exc_info", "exception"):
+        """Only files where something can hold a traceback: a handler that uses its ``as`` name, a
+        call or import of ``exc_info``/``exception``, or an ``__exit__`` method."""
+        if index.calls_to("exc_info", "exception"):
             return True
+        for node in index.nodes(ast.ImportFrom):
+            if any(a.name in ("exc_info", "exception", "*") for a in node.names):
+                return True
         functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = [
             *index.nodes(ast.FunctionDef),
             *index.nodes(ast.AsyncFunctionDef),
         ]
-        return any(f.name in _EXIT_METHODS for f in functions)
+        if any(f.name in _EXIT_METHODS for f in functions):
+            return True
+        return any(_uses_own_name(handler) for handler in index.nodes(ast.ExceptHandler))
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self.names = NameTracker()
         self._scopes: dict[int, Scope] = {}
+        #: Statements already reported (one finding per statement).
+        self._reported: set[int] = set()
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
         return with_tracker(super().get_visitors(), self.names)
@@ -148,14 +157,19 @@ class ExceptionKeptAlive(Rule):
         self._scopes[id(node)] = self.names.current
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        if self.context.is_test_file:
+            return
         frame = _Frame("module", self.names.module_scope)
         self._analyse(frame, original_node.body)
 
     # -- frames -----------------------------------------------------------------------------------
     def _analyse(self, frame: _Frame, body: Sequence[cst.BaseStatement]) -> None:
-        for position, small in enumerate(_smalls(body)):
-            frame.order[id(small)] = position
-            self._note_clear(frame, small, position)
+        for position, item in enumerate(_smalls(body)):
+            frame.order[id(item)] = position
+            if isinstance(item, cst.While):
+                _note_exhausting_loop(frame, item, position)
+            else:
+                self._note_clear(frame, item, position)
         self._walk(frame, body)
 
     def _function_frame(self, node: cst.FunctionDef) -> _Frame | None:
@@ -284,12 +298,12 @@ class ExceptionKeptAlive(Rule):
             holder = self._holder(frame, small.value)
             for target in small.targets:
                 self._bind(frame, target.target, small.value, holder)
-                self._sink(frame, target.target, holder, small)
+                self._sink(frame, target.target, holder, small, value=small.value)
         elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and small.value is not None:
             holder = self._holder(frame, small.value)
             if isinstance(small, cst.AnnAssign):
                 self._bind(frame, small.target, small.value, holder)
-            self._sink(frame, small.target, holder, small)
+            self._sink(frame, small.target, holder, small, value=small.value)
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             self._container_call(frame, small.value, small)
 
@@ -336,8 +350,9 @@ class ExceptionKeptAlive(Rule):
         holder: Holder | None,
         small: cst.BaseSmallStatement,
         method: str | None = None,
+        value: cst.BaseExpression | None = None,
     ) -> None:
-        if holder is None:
+        if holder is None or id(small) in self._reported:
             return
         if isinstance(target, (cst.Tuple, cst.List)):
             if holder.kind == INFO and method is None:
@@ -348,7 +363,9 @@ class ExceptionKeptAlive(Rule):
         if frame.frames_cleared or self._cleared_later(frame, code, position):
             return
         if isinstance(target, cst.Name) and method is None:
-            self._name_sink(frame, target, holder, position)
+            # a second name for a value already held is not where the cycle starts
+            alias = isinstance(value, cst.Name)
+            self._name_sink(frame, target, holder, small, alias=alias)
             return
         if code in _POST_MORTEM:
             return
@@ -356,6 +373,7 @@ class ExceptionKeptAlive(Rule):
         if lifetime is None:
             return
         where = f"`{code}.{method}(...)`" if method else f"`{code}`"
+        self._reported.add(id(small))
         self.report(
             small,
             f"{where} keeps {holder.description} alive {lifetime}, and with it every frame of its traceback "
@@ -371,24 +389,33 @@ class ExceptionKeptAlive(Rule):
             position = frame.order.get(id(small), -1)
             if not frame.frames_cleared and not self._cleared_later(frame, name.value, position):
                 self._name_sink(
-                    frame, name, Holder(TB, "the traceback from `sys.exc_info()`"), position, node=small
+                    frame, name, Holder(TB, "the traceback from `sys.exc_info()`"), small, at=small
                 )
 
     def _name_sink(
-        self, frame: _Frame, target: cst.Name, holder: Holder, position: int, node: cst.CSTNode | None = None
+        self,
+        frame: _Frame,
+        target: cst.Name,
+        holder: Holder,
+        small: cst.BaseSmallStatement,
+        at: cst.CSTNode | None = None,
+        alias: bool = False,
     ) -> None:
         name = target.value
-        at = node if node is not None else target
+        if id(small) in self._reported:
+            return
         if frame.kind == "module" or name in frame.scope.global_names:
+            self._reported.add(id(small))
             self.report(
-                at,
+                at or target,
                 f"module-level `{name}` keeps {holder.description} alive for the life of the process, and "
                 "with it every frame of its traceback and all their local variables; keep "
                 "`exc.with_traceback(None)` or a `traceback.TracebackException` instead",
             )
-        elif frame.kind == "function" and frame.handlers and holder.has_traceback:
+        elif frame.kind == "function" and frame.handlers and holder.has_traceback and not alias:
+            self._reported.add(id(small))
             self.report(
-                at,
+                at or target,
                 f"`{name}` holds {holder.description} of an exception caught in this function: the traceback "
                 f"references this frame and the frame references `{name}`, a cycle that keeps every local "
                 f"variable alive until the garbage collector runs; `del {name}` when done (in a `finally`)",
@@ -432,6 +459,8 @@ class ExceptionKeptAlive(Rule):
                     frame.clears.append((position, self.code_for(target.target)))
                 if isinstance(target.target, cst.Attribute) and target.target.attr.value == "__traceback__":
                     frame.frames_cleared = frame.frames_cleared or _is_none(small.value)
+        elif isinstance(small, cst.Return) and isinstance(small.value, cst.Name):
+            frame.clears.append((position, small.value.value))
         elif isinstance(small, cst.Del):
             for element in _del_targets(small.target):
                 frame.clears.append((position, self.code_for(element)))
@@ -454,6 +483,34 @@ class ExceptionKeptAlive(Rule):
     @staticmethod
     def _cleared_later(frame: _Frame, code: str, position: int) -> bool:
         return any(at > position and cleared == code for at, cleared in frame.clears)
+
+
+def _uses_own_name(handler: ast.ExceptHandler) -> bool:
+    if handler.name is None:
+        return False
+    return any(
+        isinstance(node, ast.Name) and node.id == handler.name
+        for stmt in handler.body
+        for node in ast.walk(stmt)
+    )
+
+
+def _note_exhausting_loop(frame: _Frame, loop: cst.While, position: int) -> None:
+    """``while tb: ...; tb = tb.tb_next`` leaves ``tb`` None when the loop ends."""
+    test = loop.test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comparison = test.comparisons[0]
+        if isinstance(comparison.operator, cst.IsNot) and _is_none(comparison.comparator):
+            test = test.left
+    if not isinstance(test, cst.Name):
+        return
+    inside = list(_smalls(_statements(loop.body)))
+    for small in inside:
+        if isinstance(small, cst.Assign) and any(
+            isinstance(t.target, cst.Name) and t.target.value == test.value for t in small.targets
+        ):
+            frame.clears.append((position + len(inside) + 0.5, test.value))  # when the loop ends
+            return
 
 
 def _strongest(holders: Iterator[Holder | None]) -> Holder | None:
@@ -507,8 +564,9 @@ def _suites(stmt: cst.BaseStatement) -> Iterator[cst.BaseSuite]:
             yield case.body
 
 
-def _smalls(body: Sequence[cst.BaseStatement]) -> Iterator[cst.BaseSmallStatement]:
-    """The small statements of a scope in source order, not descending into definitions."""
+def _smalls(body: Sequence[cst.BaseStatement]) -> Iterator[cst.BaseSmallStatement | cst.While]:
+    """The small statements of a scope in source order, not descending into definitions, and the
+    ``while`` statements (just before their bodies)."""
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             yield from stmt.body
@@ -522,5 +580,7 @@ def _smalls(body: Sequence[cst.BaseStatement]) -> Iterator[cst.BaseSmallStatemen
                 if extra is not None:
                     yield from _smalls(_statements(extra.body))
         else:
+            if isinstance(stmt, cst.While):
+                yield stmt
             for suite in _suites(stmt):
                 yield from _smalls(_statements(suite))

@@ -120,8 +120,11 @@ class ImmutableSubclassWithoutSlots(Rule):
     project class that itself declares `__slots__` down to such a root. Enum mixins (`class
     Color(str, Enum)`), classes with a metaclass and classes with unknown bases are left alone, and
     so are classes whose body assigns attributes on instances, uses `__dict__`, `vars()` or
-    `setattr()`, defines `__setattr__` or uses `functools.cached_property`. A `typing.NamedTuple`
-    class itself is never flagged: it has no `__dict__` already and refuses `__slots__`.
+    `setattr()`, defines `__setattr__`, or decorates a method with anything but the standard
+    decorators that leave the instance alone (`property`, `staticmethod`, `functools.lru_cache`...:
+    `functools.cached_property` and custom decorators may store on the instance). A
+    `typing.NamedTuple` class itself is never flagged: it has no `__dict__` already and refuses
+    `__slots__`. Test files are not checked: their subclasses exist to exercise subclassing.
 
     ## Why is this bad?
     These builtins keep their data inside the object and have no instance dictionary. A subclass
@@ -174,8 +177,37 @@ class ImmutableSubclassWithoutSlots(Rule):
 
     @classmethod
     def ast_prescreen(cls, index: AstIndex, facts: ProjectFacts | None) -> bool:
-        """Only files with a class statement that has a base and binds no ``__slots__``."""
-        return any(node.bases and class_slots(node)[0] is None for node in index.nodes(ast.ClassDef))
+        """Only files with an unslotted class statement whose base may be an immutable root: a call
+        (``namedtuple(...)``), or a name that the file imports or aliases from, or that is, a name
+        bound anywhere in the project to a builtin root, a named tuple or a slotted class."""
+        classes = [n for n in index.nodes(ast.ClassDef) if n.bases and class_slots(n)[0] is None]
+        if not classes:
+            return False
+        graph = facts.get(ClassBases) if facts is not None else None
+        if not isinstance(graph, ClassGraph):
+            return True
+        names = set(_candidate_names(graph))
+        for node in index.nodes(ast.ImportFrom):
+            if any(a.name == "*" for a in node.names):
+                return True
+            names.update(a.asname for a in node.names if a.asname and a.name in names)
+        aliases = [
+            (n.targets if isinstance(n, ast.Assign) else [n.target], n.value)
+            for n in (*index.nodes(ast.Assign), *index.nodes(ast.AnnAssign))
+            if n.value is not None
+        ]
+        while True:
+            found = {
+                t.id
+                for targets, value in aliases
+                if _last_name(value) in names
+                for t in targets
+                if isinstance(t, ast.Name) and t.id not in names
+            }
+            if not found:
+                break
+            names |= found
+        return any(_may_be_root(base, names) for node in classes for base in node.bases)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._classes: list[cst.ClassDef] = []
@@ -184,6 +216,8 @@ class ImmutableSubclassWithoutSlots(Rule):
         self._classes.append(node)
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        if self.context.is_test_file:
+            return
         tree = parse_source(self.context.source, self.context.path)
         if tree is None:
             return
@@ -238,6 +272,36 @@ class ImmutableSubclassWithoutSlots(Rule):
                 title += " (instances lose weak-reference support)"
             fix = FixProposal(Applicability.UNSAFE if unsafe else Applicability.SAFE, title, edits)
         self.report(cst_node.name, message, fix)
+
+
+def _candidate_names(graph: ClassGraph) -> frozenset[str]:
+    """Simple names that may stand for an immutable root somewhere in the project (a superset)."""
+    key = "MEM202 candidates"
+    if key not in graph.memo:
+
+        def wanted(target: str) -> bool:
+            if target == NAMEDTUPLE or target in _NO_WEAKREF or target in _WEAKREF:
+                return True
+            record = graph.record(target)
+            if record is None:
+                return False
+            return record.slots is not None or any(b in NAMEDTUPLE_CLASS_BASES for b in graph.bases(record))
+
+        builtin_roots = {name.rpartition(".")[2] for name in (*_NO_WEAKREF, *_WEAKREF)}
+        graph.memo[key] = graph.names_resolving_to(wanted) | builtin_roots
+    return graph.memo[key]
+
+
+def _last_name(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return expr.attr if isinstance(expr, ast.Attribute) else None
+
+
+def _may_be_root(base: ast.expr, names: set[str]) -> bool:
+    if isinstance(base, ast.Subscript):
+        base = base.value
+    return isinstance(base, ast.Call) or _last_name(base) in names
 
 
 def _slots_edits(
