@@ -67,10 +67,13 @@ class ExceptionKeptAlive(Rule):
 
     It stays silent when the stored value has no traceback (`exc.with_traceback(None)`, `str(exc)`,
     `traceback.format_exc()`), when the function clears the frames (`traceback.clear_frames()`) or
-    the traceback (`exc.__traceback__ = None`), when the attribute or variable is reset to `None` or
-    deleted later in the same function, and for the post-mortem variables `sys.last_value` and
-    `sys.last_traceback`. Passing the exception on (`raise ... from exc`, logging it, returning it,
-    `future.set_exception(exc)`, `queue.put(exc)`) is not storing it.
+    the traceback (`exc.__traceback__ = None`), when the attribute or variable is reset to `None`,
+    deleted, returned or walked to its end (`while tb: tb = tb.tb_next`) later in the same
+    function, and for the post-mortem variables `sys.last_value` and `sys.last_traceback`. Passing
+    the exception on (`raise ... from exc`, logging it, returning it, `future.set_exception(exc)`,
+    `queue.put(exc)`) is not storing it, and neither is a local variable holding the exception
+    itself (the "remember the last error and re-raise it" idiom). Test files are not checked: test
+    runners release each test case once it has run.
 
     ## Why is this bad?
     An exception references its traceback, and the traceback references every frame between the
