@@ -28,10 +28,9 @@ from typing import Any
 from memlint.facts import FactCollector, ModuleInfo
 
 BUILTIN_NAMES = frozenset(dir(builtins))
-#: Calls on a container that keep their argument alive after the statement.
-RETAINING_METHODS = frozenset(
-    {"append", "appendleft", "add", "insert", "extend", "setdefault", "put", "put_nowait", "push"}
-)
+#: Calls on a container that keep their argument alive after the statement (not a queue's
+#: ``put``: it hands the item to a consumer, and queues are usually bounded).
+RETAINING_METHODS = frozenset({"append", "appendleft", "add", "insert", "extend", "setdefault", "push"})
 RETAINING_FUNCTIONS = frozenset(
     {
         "heapq.heappush",
@@ -46,6 +45,29 @@ WEAKREF_MODULES = ("weakref.", "_weakref.", "_weakrefset.")
 #: weakref functions whose first argument (for WeakMethod: the bound method's object) is referenced.
 WEAK_REFERENCE_FUNCTIONS = frozenset({"ref", "proxy", "finalize", "WeakMethod", "ReferenceType", "KeyedRef"})
 WEAK_CONTAINERS = frozenset({"WeakSet", "WeakValueDictionary", "WeakKeyDictionary"})
+#: GUI toolkits: objects made by GUI code are bounded by what a screen shows, and each wraps
+#: toolkit resources far larger than what slots save.
+GUI_TOOLKITS = frozenset(
+    {
+        "tkinter",
+        "_tkinter",
+        "Tkinter",
+        "turtle",
+        "PyQt4",
+        "PyQt5",
+        "PyQt6",
+        "PySide",
+        "PySide2",
+        "PySide6",
+        "qtpy",
+        "wx",
+        "gi",
+        "kivy",
+        "toga",
+        "dearpygui",
+        "flet",
+    }
+)
 #: A constant ``range`` or literal collection shorter than this is not evidence of many instances.
 SMALL_LOOP = 1000
 SMALL_LITERAL = 32
@@ -153,6 +175,17 @@ class SelfArg:
 
 
 @dataclass(frozen=True)
+class DuckUse:
+    """Attributes written on an object whose class is not known (a parameter, a loop variable,
+    ``node.parent``): the candidates are the classes it is ``isinstance``-checked against and the
+    classes defining a distinctive attribute it touches."""
+
+    stores: tuple[str, ...]  # "*" for a computed setattr, "__dict__" for vars()/__dict__
+    touched: tuple[str, ...]
+    isinstance_of: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ModuleFacts:
     path: str
     name: str
@@ -172,6 +205,9 @@ class ModuleFacts:
     weak_targets: tuple[str, ...] = ()
     #: Functions and methods returning a new instance: (qualname, class dotted name or "<cls>").
     factories: tuple[tuple[str, str], ...] = ()
+    #: The module imports a GUI toolkit.
+    gui: bool = False
+    duck_uses: tuple[DuckUse, ...] = ()
 
     def display_path(self) -> str:
         parts = self.name.split(".")
@@ -190,6 +226,8 @@ class _Scope:
     node: ast.AST | None = None
     #: Names this scope binds only to calls of one target (computed on first use).
     calls: dict[str, str] | None = None
+    #: Object expression -> (stores, touched attributes, isinstance classes), for DuckUse.
+    ducks: dict[str, tuple[set[str], set[str], set[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -279,6 +317,8 @@ class _ScopeScan:
     call_assigns: list[tuple[str, ast.Call]]
     #: ``name = <anything but a call>`` assignments.
     value_assigns: dict[str, list[ast.expr]]
+    #: ``return <value>`` statements.
+    returns: list[ast.Return]
     #: Names bound in any other way.
     other_names: set[str]
 
@@ -345,6 +385,7 @@ class _Collector:
         self.stores: list[Store] = []
         self.self_args: list[SelfArg] = []
         self.factories: list[tuple[str, str]] = []
+        self.duck_uses: list[DuckUse] = []
         self.referenced: set[str] = set()
         self.weakref_unknown = False
         self.weak_targets: set[str] = set()
@@ -469,6 +510,7 @@ class _Collector:
         table: dict[str, str | None] = {}
         call_assigns: list[tuple[str, ast.Call]] = []
         value_assigns: dict[str, list[ast.expr]] = {}
+        returns: list[ast.Return] = []
         other: set[str] = set()
         args = getattr(node, "args", None)
         if isinstance(args, ast.arguments):
@@ -490,6 +532,9 @@ class _Collector:
                             value_assigns.setdefault(child.id, []).append(parent.value)
                     else:
                         other.add(child.id)
+            elif isinstance(child, ast.Return):
+                if child.value is not None:
+                    returns.append(child)
             elif isinstance(child, (ast.Global, ast.Nonlocal)):
                 declared.update(child.names)
             elif isinstance(child, (ast.Import, ast.ImportFrom)):
@@ -508,7 +553,7 @@ class _Collector:
         for name in declared:
             table.pop(name, None)
             other.add(name)
-        scan = _ScopeScan(table, call_assigns, value_assigns, other)
+        scan = _ScopeScan(table, call_assigns, value_assigns, returns, other)
         self.scans[id(node)] = scan
         return scan
 
@@ -584,6 +629,7 @@ class _Collector:
         ctx = _Ctx(scopes=(_Scope("module", self.bindings, self.tree),))
         for stmt in self.tree.body:
             self._walk(stmt, ctx)
+        self._emit_ducks(ctx)
         counts: dict[str, int] = {}
         for info in self.classes:
             counts[info.qualname] = counts.get(info.qualname, 0) + 1
@@ -605,6 +651,8 @@ class _Collector:
             stores=tuple(self.stores),
             self_args=tuple(self.self_args),
             factories=tuple(self.factories),
+            gui=self._imports_gui(),
+            duck_uses=tuple(self.duck_uses),
             weakref_names=weakref_names,
             weak_targets=tuple(sorted(self.weak_targets)),
         )
@@ -696,6 +744,7 @@ class _Collector:
             )
         for stmt in node.body:
             self._walk(stmt, new_ctx)
+        self._emit_ducks(new_ctx)
         if len(ctx.scopes) == 1 or ctx.class_builder is not None:
             product = self._product(node, new_ctx)
             if product is not None:
@@ -708,9 +757,7 @@ class _Collector:
         """What a factory returns: a dotted class name, ``"<cls>"`` for ``cls(...)``, or None."""
         scan = self._scan(node)
         products: set[str | None] = set()
-        for child in self._own_nodes(node.body):
-            if not isinstance(child, ast.Return) or child.value is None:
-                continue
+        for child in scan.returns:
             calls: list[ast.Call] = []
             if isinstance(child.value, ast.Call):
                 calls = [child.value]
@@ -838,6 +885,9 @@ class _Collector:
     def _walk_Attribute(self, node: ast.Attribute, ctx: _Ctx) -> None:
         if isinstance(node.ctx, ast.Load) and not isinstance(self.parents.get(node), ast.Attribute):
             self._note_reference(self._dotted(node, ctx), node)
+        duck = self._duck(node.value, ctx)
+        if duck is not None:
+            duck[1].add(node.attr)
         if node.attr == "__dict__":
             self._note_dict_use(node.value, ctx)
         self._walk(node.value, ctx)
@@ -848,6 +898,61 @@ class _Collector:
         self.referenced.add(dotted)
         if dotted.startswith(WEAKREF_MODULES) and not self._modelled_weakref_use(node):
             self.weakref_unknown = True
+
+    def _imports_gui(self) -> bool:
+        for node in self.parents:
+            if isinstance(node, ast.Import):
+                if any(alias.name.partition(".")[0] in GUI_TOOLKITS for alias in node.names):
+                    return True
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                if node.module.partition(".")[0] in GUI_TOOLKITS:
+                    return True
+        return False
+
+    # -- objects of unknown class --------------------------------------------------------------
+    def _duck(self, expr: ast.expr, ctx: _Ctx) -> tuple[set[str], set[str], set[str]] | None:
+        """The record of an object expression whose class this scope cannot tell (None when it
+        is ``self``, a new instance of the owner, or not a plain name or attribute chain)."""
+        key = _plain_dotted(expr)
+        if key is None:
+            return None
+        head = key.partition(".")[0]
+        if "." not in key and (head in (ctx.self_name, ctx.cls_name) or head in ctx.fresh):
+            return None
+        scope = next(s for s in reversed(ctx.scopes) if s.kind in ("function", "module"))
+        return scope.ducks.setdefault(key, (set(), set(), set()))
+
+    def _note_duck_store(self, obj: ast.expr, attr: str, ctx: _Ctx) -> None:
+        duck = self._duck(obj, ctx)
+        if duck is not None:
+            duck[0].add(attr)
+            duck[1].add(attr)
+
+    def _note_isinstance(self, node: ast.Call, ctx: _Ctx) -> None:
+        if len(node.args) != 2:
+            return
+        duck = self._duck(node.args[0], ctx)
+        if duck is None:
+            return
+        kinds = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+        for kind in kinds:
+            dotted = self._dotted(kind, ctx)
+            if dotted is not None:
+                duck[2].add(dotted)
+
+    def _emit_ducks(self, ctx: _Ctx) -> None:
+        """Keep the records of objects that get attributes written, unless the expression starts
+        with a module-level name (a module or a class: a class-level store, recorded elsewhere)."""
+        scope = next(s for s in reversed(ctx.scopes) if s.kind in ("function", "module"))
+        for key, (stores, touched, kinds) in scope.ducks.items():
+            if not stores:
+                continue
+            head = self._resolve_name(key.partition(".")[0], ctx)
+            if head is not None and not head.startswith("?"):
+                continue
+            self.duck_uses.append(
+                DuckUse(tuple(sorted(stores)), tuple(sorted(touched)), tuple(sorted(kinds)))
+            )
 
     # -- weak references ---------------------------------------------------------------------
     def _find_weak_containers(self) -> dict[str, str]:
@@ -960,6 +1065,7 @@ class _Collector:
         dotted = self._dotted(obj, ctx) if isinstance(obj, (ast.Name, ast.Attribute)) else None
         if dotted is not None and not dotted.startswith("?"):
             return  # an imported module, a class or a builtin (by name), not an instance
+        self._note_duck_store(obj, "__dict__", ctx)
         if ctx.owner is not None:
             ctx.owner.dict_reasons["uses `__dict__` or `vars()`"] = None
         elif ctx.class_builder is not None:
@@ -1015,6 +1121,8 @@ class _Collector:
             ctx.owner.zero_arg_super = True
         if builtin and name == "vars" and node.args:
             self._note_dict_use(node.args[0], ctx)
+        if builtin and name == "isinstance":
+            self._note_isinstance(node, ctx)
         if builtin and name == "setattr" and len(node.args) >= 2:
             self._note_setattr(node.args[0], node.args[1], ctx)
         if isinstance(func, ast.Attribute) and func.attr == "__setattr__" and node.args:
@@ -1062,7 +1170,9 @@ class _Collector:
         target = self._instance_type(obj, ctx)
         if target is not None:
             self.stores.append(Store(target, attr or "*", False, False, self._owner_name(ctx)))
-        elif attr is None and ctx.owner is not None:
+            return
+        self._note_duck_store(obj, attr or "*", ctx)
+        if attr is None and ctx.owner is not None:
             ctx.owner.dict_reasons["`setattr` with a computed name"] = None
 
     def _note_dunder_setattr(self, func: ast.Attribute, args: list[ast.expr], ctx: _Ctx) -> None:
@@ -1098,7 +1208,8 @@ class _Collector:
         parent = self.parents.get(node)
         if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is node:
             if not (
-                isinstance(parent.target, ast.Name) and self._name_retained(parent.target.id, parent.body)
+                isinstance(parent.target, ast.Name)
+                and self._name_retained(parent.target.id, parent.body, ctx)
             ):
                 return
         if isinstance(parent, ast.comprehension) and parent.iter is node:
@@ -1129,7 +1240,7 @@ class _Collector:
         how = self._retention(node)
         if how is None:
             return None
-        kind, comp = how
+        kind, comp, container = how
         if comp is not None:
             return None if self._is_small_comprehension(comp, ctx) else kind
         if not any(not self._is_small_loop(loop, ctx) for loop in ctx.loops):
@@ -1137,11 +1248,32 @@ class _Collector:
         if kind.startswith("name:"):
             loop = ctx.loops[-1]
             body = loop.body if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) else []
-            return "loop" if body and self._name_retained(kind[5:], body) else None
-        return "loop"
+            return "loop" if body and self._name_retained(kind[5:], body, ctx) else None
+        return None if self._is_stack(container, ctx) else "loop"
 
-    def _retention(self, node: ast.expr) -> tuple[str, ast.AST | None] | None:
-        """How a value outlives the statement: ``("stored"|"name:<n>", None)`` or a comprehension."""
+    def _is_stack(self, container: ast.expr | None, ctx: _Ctx) -> bool:
+        """``stack.append(x)`` with ``stack.pop()`` or ``del stack[-1]`` in the same function: the
+        live instances are bounded by the nesting depth, not by the input size."""
+        if container is None:
+            return False
+        scope = next((s for s in reversed(ctx.scopes) if s.kind in ("function", "module")), None)
+        body = getattr(scope.node, "body", None) if scope is not None else None
+        if not isinstance(body, list):
+            return False
+        key = ast.dump(container)
+        for node in self._own_nodes(body):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in ("pop", "popleft") and ast.dump(node.func.value) == key:
+                    return True
+            elif isinstance(node, ast.Delete):
+                if any(isinstance(t, ast.Subscript) and ast.dump(t.value) == key for t in node.targets):
+                    return True
+        return False
+
+    def _retention(self, node: ast.expr) -> tuple[str, ast.AST | None, ast.expr | None] | None:
+        """How a value outlives the statement: ``(kind, comprehension, container)``. The kind is
+        "stored" (the container is set for ``container.append(value)``), ``"name:<n>"`` (bound to
+        a local first), or the comprehension's kind when the value is one of its elements."""
         child: ast.AST = node
         parent = self.parents.get(child)
         while isinstance(parent, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.Starred, ast.keyword)) or (
@@ -1150,21 +1282,24 @@ class _Collector:
             child, parent = parent, self.parents.get(parent)
         if isinstance(parent, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and child is parent.elt:
             kind = "generator expression" if isinstance(parent, ast.GeneratorExp) else "comprehension"
-            return kind, parent
+            return kind, parent, None
         if isinstance(parent, ast.DictComp) and child in (parent.key, parent.value):
-            return "comprehension", parent
+            return "comprehension", parent, None
         if isinstance(parent, (ast.Yield, ast.YieldFrom)):
-            return "stored", None
+            return "stored", None, None
         if isinstance(parent, ast.Call) and child is not parent.func:
-            return ("stored", None) if self._retaining_call(parent) else None
+            if not self._retaining_call(parent):
+                return None
+            container = parent.func.value if isinstance(parent.func, ast.Attribute) else None
+            return "stored", None, container
         if isinstance(parent, (ast.Assign, ast.AnnAssign)) and child is parent.value:
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             if any(self._retaining_target(t) for t in targets):
-                return "stored", None
+                return "stored", None, None
             names = [t.id for t in targets if isinstance(t, ast.Name)]
-            return (f"name:{names[0]}", None) if names else None
+            return (f"name:{names[0]}", None, None) if names else None
         if isinstance(parent, ast.NamedExpr) and child is parent.value:
-            return f"name:{parent.target.id}", None
+            return f"name:{parent.target.id}", None, None
         return None
 
     def _retaining_call(self, call: ast.Call) -> bool:
@@ -1185,14 +1320,16 @@ class _Collector:
             return not (isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"))
         return False
 
-    def _name_retained(self, name: str, body: list[ast.stmt]) -> bool:
+    def _name_retained(self, name: str, body: list[ast.stmt], ctx: _Ctx) -> bool:
         stack: list[ast.AST] = list(body)
         while stack:
             node = stack.pop()
             stack.extend(_children(node))
             if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
                 how = self._retention(node)
-                if how is not None and (how[0] == "stored" or how[1] is not None):
+                if how is None:
+                    continue
+                if how[1] is not None or (how[0] == "stored" and not self._is_stack(how[2], ctx)):
                     return True
         return False
 
@@ -1309,6 +1446,9 @@ class _Collector:
         value_is_self = (
             isinstance(value, ast.Name) and value.id == ctx.self_name and ctx.self_name is not None
         )
+        if target.attr == "__class__":
+            self._note_class_change(value, ctx)
+            return
         if ctx.owner is not None and isinstance(obj, ast.Name):
             if obj.id == ctx.self_name or obj.id in ctx.fresh:
                 self._note_self_store(target.attr, value, ctx)
@@ -1318,24 +1458,27 @@ class _Collector:
                 return
             if value_is_self:
                 ctx.owner.self_stored = True
-        if target.attr == "__class__":
-            if ctx.owner is not None:
-                ctx.owner.dict_reasons["assigns `__class__`"] = None
-            return
         instance = self._instance_type(obj, ctx)
         if instance is not None:
             self.stores.append(Store(instance, target.attr, False, value_is_self, self._owner_name(ctx)))
             return
         dotted = self._dotted(obj, ctx) if isinstance(obj, (ast.Name, ast.Attribute)) else None
-        if dotted is not None and not dotted.startswith("builtins."):
+        if dotted is not None and not dotted.startswith(("builtins.", "?")):
             self.stores.append(Store(dotted, target.attr, True, value_is_self, self._owner_name(ctx)))
+        else:
+            self._note_duck_store(obj, target.attr, ctx)
+
+    def _note_class_change(self, value: ast.expr | None, ctx: _Ctx) -> None:
+        """``obj.__class__ = Other``: the layouts of both classes must stay compatible."""
+        if ctx.owner is not None:
+            ctx.owner.dict_reasons["assigns `__class__`"] = None
+        new_class = self._dotted(value, ctx) if isinstance(value, (ast.Name, ast.Attribute)) else None
+        if new_class is not None:
+            self.stores.append(Store(new_class, "__class__", False, False, self._owner_name(ctx)))
 
     def _note_self_store(self, attr: str, value: ast.expr | None, ctx: _Ctx) -> None:
         owner = ctx.owner
         assert owner is not None
-        if attr == "__class__":
-            owner.dict_reasons["assigns `__class__`"] = None
-            return
         if attr == "__dict__":
             owner.dict_reasons["uses `__dict__` or `vars()`"] = None
             return
@@ -1587,6 +1730,7 @@ class ClassIndex:
         for mod in self.modules.values():
             for function, product in mod.factories:
                 self.factories.setdefault(function, product)
+        self.gui = self._gui_modules()
         self._cache: dict[str, str] = {}
         self._analyses: dict[tuple[tuple[int, int], frozenset[str]], dict[str, Decision]] = {}
         self._candidates: frozenset[str] | None = None
@@ -1603,6 +1747,19 @@ class ClassIndex:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def _gui_modules(self) -> set[str]:
+        """Modules importing a GUI toolkit, and modules importing such a module of the project
+        (one level: the application's own widgets and the code around them)."""
+        direct = {m.name for m in self.by_name.values() if m.gui}
+        gui = set(direct)
+        for mod in self.by_name.values():
+            for _, target in mod.bindings:
+                parts = (target or "").split(".")
+                if any(".".join(parts[:i]) in direct for i in range(len(parts), 0, -1)):
+                    gui.add(mod.name)
+                    break
+        return gui
+
     def module_at(self, path: str) -> ModuleFacts | None:
         return self.modules.get(path_key(path))
 
@@ -1618,18 +1775,26 @@ class ClassIndex:
         known standard name, ``builtins.X``, or the best dotted guess (None when unknowable)."""
         if dotted is None:
             return None
-        if dotted.startswith("?"):
+        if dotted.startswith("?"):  # a name that only a star import can have bound
             for star in module.star_imports:
-                found = self._resolve(f"{star}.{dotted[1:]}", 0)
+                found = self._resolve(f"{star}.{dotted[1:]}")
                 if found in self.classes:
                     return found
             return f"builtins.{dotted[1:]}" if dotted[1:] in BUILTIN_NAMES else None
-        if dotted not in self._cache:
-            self._cache[dotted] = self._resolve(dotted, 0)
-        return self._cache[dotted]
+        return self._resolve(dotted)
 
-    def _resolve(self, dotted: str, depth: int) -> str:
-        if depth > 10 or dotted in KNOWN_SLOTTED or dotted in self.classes:
+    def _resolve(self, dotted: str) -> str:
+        """Follow re-exports, aliases and star imports across modules (memoised; cycles stop)."""
+        cached = self._cache.get(dotted)
+        if cached is not None:
+            return cached
+        self._cache[dotted] = dotted  # a cycle resolves to itself
+        result = self._follow(dotted)
+        self._cache[dotted] = result
+        return result
+
+    def _follow(self, dotted: str) -> str:
+        if dotted in KNOWN_SLOTTED or dotted in self.classes:
             return dotted
         parts = dotted.split(".")
         for i in range(len(parts) - 1, 0, -1):
@@ -1642,9 +1807,9 @@ class ClassIndex:
                 value = bindings[name]
                 if value is None or value == ".".join(parts[: i + 1]):
                     return dotted
-                return self._resolve(".".join([value, *rest]), depth + 1)
+                return self._resolve(".".join([value, *rest]))
             for star in self.by_name[prefix].star_imports:
-                found = self._resolve(".".join([star, *parts[i:]]), depth + 1)
+                found = self._resolve(".".join([star, *parts[i:]]))
                 if found in self.classes or found in KNOWN_SLOTTED:
                     return found
             return dotted
@@ -1718,6 +1883,9 @@ class ClassIndex:
         return self._candidates
 
 
+#: An attribute defined by at most this many project classes identifies them: an object of unknown
+#: class that uses it may be an instance of one of them (or of a subclass).
+DISTINCTIVE = 3
 #: A class whose project MRO defines more methods than this is an API object (a GUI widget, a
 #: client), not a record: its instances are few and heavy, and 40 bytes do not matter to them.
 HEAVY_METHODS = 60
@@ -1764,7 +1932,7 @@ class _Analysis:
         for mod in sorted(index.modules.values(), key=lambda m: m.path):
             for site in mod.sites:
                 made = index.created(site.target, mod)
-                if made is not None and not mod.is_test:
+                if made is not None and not mod.is_test and mod.name not in self.index.gui:
                     self.sites.setdefault(made[0], []).append((site, mod, made[1]))
             for store in mod.stores:
                 q = index.resolve(store.target, mod)
@@ -1779,6 +1947,44 @@ class _Analysis:
             for arg in mod.self_args:
                 if index.resolve(arg.target, mod) in self.classes:
                     self.escapes.add(arg.caller)
+        self._collect_duck_uses()
+
+    def _collect_duck_uses(self) -> None:
+        """Attributes that code writes on objects that may be instances of a class: the fix lists
+        them as slots too (a computed ``setattr`` or ``vars()`` means the class needs a dict)."""
+        self.duck_attrs: dict[str, set[str]] = {}
+        self.duck_dict: set[str] = set()
+        definers: dict[str, set[str]] = {}
+        for q, (info, _) in self.classes.items():
+            for name in (*info.attrs, *info.fields, *info.methods, *info.properties, *(info.slots or ())):
+                definers.setdefault(name, set()).add(q)
+        for mod in self.index.modules.values():
+            for use in mod.duck_uses:
+                matched: set[str] = set()
+                for dotted in use.isinstance_of:
+                    q = self.index.resolve(dotted, mod)
+                    if q in self.classes:
+                        matched.add(q)
+                for name in use.touched:
+                    defs = definers.get(name, ())
+                    if 0 < len(defs) <= DISTINCTIVE:
+                        matched.update(defs)
+                for q in self._with_descendants(matched):
+                    for attr in use.stores:
+                        if attr in ("*", "__dict__"):
+                            self.duck_dict.add(q)
+                        else:
+                            self.duck_attrs.setdefault(q, set()).add(attr)
+
+    def _with_descendants(self, classes: set[str]) -> set[str]:
+        out: set[str] = set()
+        stack = list(classes)
+        while stack:
+            q = stack.pop()
+            if q not in out:
+                out.add(q)
+                stack.extend(self.children.get(q, ()))
+        return out
 
     def run(self) -> dict[str, Decision]:
         for _ in range(10):
@@ -1854,7 +2060,7 @@ class _Analysis:
 
     def _compute_ok(self, q: str) -> bool:
         info, mod = self.classes[q]
-        if q in self.blocked or q in self.index.ambiguous or mod.is_test:
+        if q in self.blocked or q in self.index.ambiguous or mod.is_test or mod.name in self.index.gui:
             return False
         kind = self._decorator_kind(q)
         if kind == "reject" or (
@@ -1869,7 +2075,7 @@ class _Analysis:
         existing = self._existing_slots(q)
         if existing is not None:
             return "?" not in existing and "__dict__" not in existing
-        if info.dict_reasons:
+        if info.dict_reasons or q in self.duck_dict:
             return False
         if kind == "dataclass" and self.target < MIN_DATACLASS_SLOTS:
             return False
@@ -1881,7 +2087,7 @@ class _Analysis:
         for store in self.stores.get(q, ()):
             if store.on_class or store.in_class == q:
                 continue
-            if store.attr in ("__dict__", "*") or store.attr not in known:
+            if store.attr in ("__dict__", "*", "__class__") or store.attr not in known:
                 return False
         return self._descendants_keep_working(q)
 
@@ -1932,6 +2138,7 @@ class _Analysis:
         kind = self._decorator_kind(q)
         properties = set(info.properties).union(*(self.classes[a][0].properties for a in ancestors))
         extra = [s.attr for s in self.stores.get(q, ()) if s.in_class == q and not s.on_class]
+        extra += sorted(self.duck_attrs.get(q, ()))
         order = (
             (*info.fields, *info.attrs, *extra)
             if kind == "dataclass"

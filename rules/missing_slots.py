@@ -35,32 +35,38 @@ class MissingSlots(Rule):
     """
     ## What it does
     Checks for classes without `__slots__` whose instances are plausibly numerous: somewhere in
-    the project (in any module, following imports and aliases) the class is instantiated in a
-    loop, a comprehension or a generator expression and the new instance is kept (appended,
-    stored, yielded, collected), or it is mapped over (`map(Point, rows)`), or it is the factory
-    of a `defaultdict`. A base class is flagged too when a subclass is numerous, because a
+    the project (any module, following imports, aliases and re-exports) the class is instantiated
+    in a loop, a comprehension or a generator expression and the new instance is kept (appended,
+    stored, yielded, collected), is mapped over (`map(Point, rows)`), is the factory of a
+    `defaultdict`, or is returned by a factory function or method that is called that way
+    (`root.add(name)` in a loop). A base class is flagged too when a subclass is numerous: a
     subclass's slots only take effect when every class above it has slots.
+
+    What is not evidence: loops over small literals or constant ranges (also through a local or
+    `self.` name only ever bound to one), a stack (`append` with `pop()` or `del s[-1]` in the same
+    function), a queue's `put`, code under `if __name__ == "__main__":`, test modules, and GUI
+    modules (they import tkinter, Qt, wx or GTK: their objects are bounded by the screen and wrap
+    toolkit resources far larger than the saving).
 
     It only flags classes where slots would work: every base is `object`, a class of the project
     that has (or gets in the same run) `__slots__`, or a standard class that is slotted itself
     (`abc.ABC`, `typing.Generic`, the `collections.abc` and `numbers` ABCs). Classes with other
-    bases (exceptions, enums, named tuples, typed dicts, protocols, third-party classes),
-    metaclasses other than `ABCMeta`, unknown class decorators, and classes that need an instance
-    `__dict__` (they use `__dict__` or `vars()`, call `setattr` with a computed name, use
-    `functools.cached_property`, define `__setattr__`, or get attributes assigned from outside the
-    class where that can be seen) are left alone. Test files are neither checked nor counted as
-    evidence. `@dataclass` classes are told to use `slots=True` when the target version is 3.10 or
-    later; attrs classes (`@define`, `@attr.s(slots=True)`) are slotted already.
+    bases (exceptions, enums, named tuples, typed dicts, protocols, third-party classes), a
+    metaclass other than `ABCMeta`, an unknown class decorator, a subclass that combines them with
+    another layout (`class E(Mixin, KeyError)`), or a need for an instance `__dict__` (they use
+    `__dict__` or `vars()`, call `setattr` with a computed name, use `functools.cached_property`,
+    define `__setattr__`, swap `__class__`, or get attributes written from outside the class where
+    that can be seen) are left alone. `@dataclass` classes are told to use `slots=True` when the
+    target version is 3.10 or later; attrs classes (`@define`, `@attr.s(slots=True)`) are slotted.
 
     ## Why is this bad?
     Without `__slots__`, every instance can hold a `__dict__`. Measured with `tracemalloc` over
     100,000 instances of a class with three attributes, an instance takes 96 bytes on CPython 3.11
     and 56 bytes with `__slots__`: 40 bytes (42%) saved per instance (32 bytes when `__weakref__`
-    must be listed). The saving is 32-56 bytes on 3.11 to 3.13 for 1 to 20 attributes, and it
-    grows to over a kilobyte when the instance dictionary has to be materialised (more than 30
-    attributes, or any use of `__dict__`). On 3.10 and older an instance always carries a real
-    dictionary: 152 bytes against 56, so about 100 bytes are saved. A million small records save
-    40-100 MB.
+    must be listed). The saving is 32-56 bytes on 3.11 to 3.13 for 1 to 20 attributes, and over a
+    kilobyte once the instance dictionary is materialised (more than 30 attributes, or any use of
+    `__dict__`). On 3.10 an instance always carries a real dictionary: 152 bytes against 56, about
+    100 bytes saved. A million small records save 40-100 MB.
 
     ## Example
     ```python
@@ -85,16 +91,24 @@ class MissingSlots(Rule):
 
     ## Fix safety
     The fix is unsafe. It inserts `__slots__` listing every attribute the class's methods assign
-    on `self` and every annotated instance field (plus `"__weakref__"` when instances may be
-    weakly referenced anywhere in the project, or when the class hands `self` to other objects,
-    which a weak-reference fix for parent links (MEM301) would turn into weak references). Code
-    this analysis cannot see may still assign other attributes (`obj.extra = 1` on an instance
-    whose type is not visible), take weak references, pickle with protocol 0 or 1, or rely on
-    `copy`/`vars()` seeing a `__dict__`; all of these break. No fix is offered when a class
-    attribute default has the name of a slot (the slot would shadow it), when a base class cannot
-    be fixed as well, while an attribute is a strong parent back-reference that MEM301 will turn
-    into a property, for dataclasses whose methods use zero-argument `super()` (it fails with
-    `slots=True` before Python 3.14), and for dataclasses needing `weakref_slot=True` before 3.11.
+    on `self` (or on new instances they create), every annotated instance field, and every
+    attribute the project writes on objects that may be instances: a local bound to the class,
+    an object checked with `isinstance(obj, Class)`, or an object that uses an attribute only this
+    class and at most two others define. `"__weakref__"` is added when instances may be weakly
+    referenced: passed to `weakref.ref`/`proxy`/`finalize` or stored in a weak container anywhere
+    in the project, referenced from a module that weakly references objects of unknown class, or
+    handing `self` to other objects (which MEM301's weak parent links, or libraries, may reference
+    weakly). Properties are never listed: their setters' backing attributes are. The fix and
+    MEM301's fix never land in the same pass, and MEM301 renames the slot it turns into a property.
+
+    What it cannot see still breaks: attributes written on objects whose class the code does not
+    reveal, weak references taken by code outside the project, pickling with protocol 0 or 1
+    (`TypeError: a class that defines __slots__ without defining __getstate__ cannot be pickled`;
+    the default protocols are fine, and so are `copy` and `deepcopy`), and code that reads
+    `vars(obj)` or `obj.__dict__` elsewhere. No fix is offered when a class attribute default has
+    the name of a slot (the slot would shadow it), when a base class cannot be fixed as well, for
+    dataclasses whose methods use zero-argument `super()` (it fails with `slots=True` before Python
+    3.14), and for dataclasses needing `weakref_slot=True` before 3.11.
     """
 
     CODE = "MEM201"

@@ -161,6 +161,16 @@ def _inherit(load: Loader, tmp: Path) -> list[Any]:
     return [*leaves, *index.notes([("k", "note")]), *branches]
 
 
+def _duck_typed(load: Loader, tmp: Path) -> list[Any]:
+    m = load("duck_typed")
+    registry = m.register(["a", "b"])
+    m.disable_all(registry)  # writes `disabled` on the placeholders
+    ranges = m.ranges([(0, 10), (5, 50)])
+    m.clamp_all(ranges, 20)  # writes `saved_upper_bound`
+    assert [r.saved_upper_bound for r in ranges] == [10, 50]
+    return [*registry.values(), *ranges, *m.settings(["p"])]
+
+
 EXERCISES: dict[str, Exercise] = {
     "basic": _basic,
     "dataclass_py312": _dataclass_py312,
@@ -169,6 +179,7 @@ EXERCISES: dict[str, Exercise] = {
     "layout": _layout,
     "imports": _imports,
     "inherit": _inherit,
+    "duck_typed": _duck_typed,
 }
 
 
