@@ -42,6 +42,14 @@ from memlint.sources import LineIndex
 #: are generated data, not code with memory anti-patterns, and are skipped with a warning.
 MAX_LINE_LENGTH = 20_000
 MAX_STATEMENT_LINES = 5_000
+#: LibCST's visitors recurse once per level and fail past about 330 ``ast`` levels (at the default
+#: recursion limit), while its parser still spends seconds to minutes reaching that point (a
+#: 50,000-term sum split over 1,250 lines, which Python 3.10 accepts, never finishes): deeper
+#: files are refused before LibCST sees them, which loses nothing it could have found.
+MAX_AST_DEPTH = 500
+#: Larger sources are generated (hand-written modules stay under 500 kB): even ``ast.parse`` costs
+#: seconds and gigabytes on them, LibCST minutes, so they are skipped before any parsing.
+MAX_SOURCE_CHARS = 1_000_000
 
 #: Syntax errors that mean "too deep for a parser", not "newer syntax": never retried with LibCST.
 _TOO_DEEP_MARKERS = ("too many nested", "too complex", "recursion", "null bytes")
@@ -144,6 +152,10 @@ def _lint_with_rules(
     outcome: LintOutcome,
 ) -> list[Diagnostic] | None:
     """The rules' findings before ``# noqa``; None when the file could not be analysed."""
+    if len(source) > MAX_SOURCE_CHARS:
+        message = f"larger than {MAX_SOURCE_CHARS:,} characters (generated?); file skipped"
+        outcome.problems.append(FileProblem(path, message, severity="warning"))
+        return None
     ast_error: SyntaxError | None = None
     if tree is None:
         try:
@@ -225,7 +237,33 @@ def _oversized(source: str, tree: ast.Module | None) -> str | None:
         for stmt in _statements(tree):
             if not hasattr(stmt, "body") and (stmt.end_lineno or 0) - stmt.lineno > MAX_STATEMENT_LINES:
                 return f"a statement spans more than {MAX_STATEMENT_LINES:,} lines"
+        if _deeper_than(tree, MAX_AST_DEPTH):
+            return f"an expression is nested more than {MAX_AST_DEPTH} levels deep"
     return None
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    """Whether any node lies more than ``limit`` levels below ``tree``.
+
+    A one-line expression cannot hold more levels than about twice its width (each level adds at
+    least one character, except a same-width wrapper or a context leaf, and its parts lie inside
+    it), so short expressions are never descended into: about one step per statement on ordinary
+    code. Compound statements are always descended (a decorator lies outside a one-line ``def``)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if (
+            isinstance(node, (ast.expr, ast.stmt))
+            and node.lineno == node.end_lineno
+            and node.end_col_offset is not None
+            and not hasattr(node, "body")
+        ):
+            if depth + 2 * (node.end_col_offset - node.col_offset) + 3 <= limit:
+                continue
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
 
 
 def _statements(tree: ast.Module) -> list[ast.stmt]:
@@ -389,9 +427,10 @@ def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Any, index: Lin
     if isinstance(edit, IndentLines):
         first, last = positions[edit.first].start.line, positions[edit.last].end.line
         return [
-            _edit(index.line_start(row), index.line_start(row), edit.unit, index)
+            _edit(at, at, edit.unit, index)
             for row in range(first, last + 1)
             if index.line_text(row).strip()
+            for at in [index.line_start(row) + _indent_point(index.line_text(row))]
         ]
     if isinstance(edit, AddImport):
         resolved = _resolve_import(edit, module, positions, index)
@@ -445,6 +484,13 @@ def _path_to(root: cst.CSTNode, target: cst.CSTNode) -> list[cst.CSTNode]:
             return path
         stack.extend((child, depth + 1) for child in reversed(node.children))
     return []
+
+
+def _indent_point(line: str) -> int:
+    """Where added indentation counts: after the last form feed of the leading whitespace, which
+    resets the tokenizer's column (a unit put before it would be discarded)."""
+    indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return indent.rfind("\f") + 1
 
 
 def _resolve_import(edit: AddImport, module: cst.Module, positions: Any, index: LineIndex) -> Edit | None:

@@ -21,7 +21,7 @@ from memlint import literal
 from memlint.cache import Cache, cacheable, digest, result_from_json, result_to_json
 from memlint.config import ConfigError, Settings, find_config, is_test_path, settings_from_file
 from memlint.diagnostics import Diagnostic, FileProblem, FileResult, Location
-from memlint.engine import FileOptions, lint_source
+from memlint.engine import MAX_SOURCE_CHARS, FileOptions, lint_source
 from memlint.facts import FactCollector, ProjectFacts, merge_facts, module_name_for, read_file_facts
 from memlint.fixer import FixPolicy, fix_source
 from memlint.noqa import code_matches
@@ -316,6 +316,8 @@ def project_facts(
         try:
             source = decode_source(raw, str(path))
         except SourceError:
+            continue
+        if len(source.text) > MAX_SOURCE_CHARS:  # skipped by the engine too: no ast for it
             continue
         facts = read_file_facts(str(path), source.text, collectors)
         if facts is None:
