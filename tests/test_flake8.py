@@ -104,8 +104,9 @@ def _golden_cases() -> dict[str, list[Path]]:
 
 @pytest.mark.parametrize("code", sorted(_golden_cases()))
 def test_fixture_goldens_through_flake8(tmp_path: Path, code: str) -> None:
-    # The harness lints ``tests/fixtures/<CODE>/<case>.py`` with the rule alone, preview allowed and
-    # target 3.14; the same layout and settings here make the plugin see the same files.
+    # The harness lints each case with the rule alone, preview allowed and target 3.14, judging
+    # "is this a test file?" by the case's own name (fixtures live under tests/, cases do not);
+    # copies under a neutral folder and the same settings make the plugin see the same files.
     write(
         tmp_path,
         "pyproject.toml",
@@ -113,11 +114,11 @@ def test_fixture_goldens_through_flake8(tmp_path: Path, code: str) -> None:
     )
     expected = []
     for case in _golden_cases()[code]:
-        rel = f"tests/fixtures/{code}/{case.name}"
+        rel = f"cases/{code}/{case.name}"
         write(tmp_path, rel, case.read_text(encoding="utf-8"))
         golden = case.with_suffix(".findings").read_text(encoding="utf-8").splitlines()
         expected += [_FIX_SUFFIX.sub("", line).replace(case.name, rel, 1) for line in golden if line.strip()]
-    result = flake8("--select", "MEM", "tests", cwd=tmp_path)
+    result = flake8("--select", "MEM", "cases", cwd=tmp_path)
     assert result.err == ""
     assert sorted(result.lines) == sorted(expected)
     assert result.code == (1 if expected else 0)
