@@ -39,9 +39,14 @@ _SPECIAL = frozenset({"__dict__", "__weakref__"})
 
 @dataclass(frozen=True)
 class Dict:
-    """Instances get a managed ``__dict__`` from an unslotted class of the project above them."""
+    """Instances get a managed ``__dict__`` from unslotted classes of the project above them (the
+    nearest first)."""
 
-    base: str
+    bases: tuple[str, ...]
+
+    def names(self) -> str:
+        quoted = [f"`{name}`" for name in self.bases]
+        return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 _FREE = "free"  # adds no __dict__
@@ -97,9 +102,11 @@ class _Layouts:
         if record.slots is None and not slotted:
             if above is None:
                 return None  # an unknown base's metaclass could give it slots
-            if isinstance(above, Dict) or above == _LAZY:
+            if above == _LAZY:
                 return above
-            return Dict(record.name)
+            if isinstance(above, Dict):
+                return Dict((record.name, *(b for b in above.bases if b != record.name)))
+            return Dict((record.name,))
         if record.slots is not None and "__dict__" in record.slots:
             return _LAZY
         return above
@@ -246,10 +253,13 @@ class IneffectiveSlots(Rule):
             return
         verdict = layouts.of_bases(graph.bases(record))
         if isinstance(verdict, Dict):
+            names = verdict.names()
+            plural = len(verdict.bases) > 1
+            which = f"bases {names} have" if plural else f"base {names} has"
             message = (
-                f"`__slots__` of `{record.name}` cannot prevent a `__dict__`: base `{verdict.base}` has no "
-                "`__slots__`, so every instance still gets one and the slots save little or nothing "
-                f"(nothing on CPython 3.11-3.12); give `{verdict.base}` `__slots__` too"
+                f"`__slots__` of `{record.name}` cannot prevent a `__dict__`: {which} no `__slots__`, so "
+                "every instance still gets one and the slots save little or nothing (nothing on CPython "
+                f"3.11-3.12); give {'them' if plural else names} `__slots__` too"
             )
             self.report(target.name, message)
 

@@ -11,7 +11,14 @@ from memlint.ast_index import AstIndex
 from memlint.diagnostics import FixAvailability
 from memlint.facts import ProjectFacts
 from memlint.rule import Rule, RuleContext
-from memlint.rules._class_bases import ClassBases, ClassGraph, body_statements, graph_with, parse_source
+from memlint.rules._class_bases import (
+    ENUM_METACLASSES,
+    ClassBases,
+    ClassGraph,
+    body_statements,
+    graph_with,
+    parse_source,
+)
 from memlint.rules._names import NameTracker, Scope, with_tracker
 
 #: Cache decorators keyed on their arguments (``self`` included), and their default ``maxsize``
@@ -35,8 +42,17 @@ _SHORT = 40
 class _Method:
     node: cst.FunctionDef
     scope: Scope  # the class body's scope (where decorators are evaluated)
+    class_qualname: str  # inside the module
+    local_class: bool  # the class is defined in a function
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    """``name = cache_decorator(...)(function)`` in a class body."""
+
+    call: cst.Call
+    scope: Scope
     class_qualname: str
-    class_name: str
     local_class: bool
 
 
@@ -127,23 +143,23 @@ class MethodCache(Rule):
         self.names = NameTracker()
         self._stack: list[tuple[str, cst.CSTNode]] = []
         self._methods: list[_Method] = []
-        self._assigned: list[tuple[cst.Call, Scope, str, str, bool]] = []
+        self._assigned: list[_Assigned] = []
         self._graph: tuple[ClassGraph, str] | None = None
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
         return with_tracker(super().get_visitors(), self.names)
 
     # -- collection ---------------------------------------------------------------------------------
-    @staticmethod
-    def _qualname_at(outer: list[tuple[str, cst.CSTNode]], name: str) -> str:
-        """The class's qualified name inside its module (the module's name is added later)."""
+    def _enclosing_class(self) -> tuple[str, bool]:
+        """The innermost class's qualified name inside its module (the module's name is added
+        later), and whether it is defined in a function."""
         parts = []
-        for part, node in outer:
+        for part, node in self._stack:
             parts.append(part)
             if isinstance(node, cst.FunctionDef):
                 parts.append("<locals>")
-        parts.append(name)
-        return ".".join(parts)
+        local = any(isinstance(node, cst.FunctionDef) for _, node in self._stack)
+        return ".".join(parts), local
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._stack.append((node.name.value, node))
@@ -154,12 +170,9 @@ class MethodCache(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         scope = self.names.current.parent  # the tracker has already entered the function
         if self._stack and isinstance(self._stack[-1][1], cst.ClassDef) and scope is not None:
-            class_name = self._stack[-1][0]
-            outer = self._stack[:-1]
-            qualname = self._qualname_at(outer, class_name)
-            local = any(isinstance(n, cst.FunctionDef) for _, n in outer)
             if node.decorators:
-                self._methods.append(_Method(node, scope, qualname, class_name, local))
+                qualname, local = self._enclosing_class()
+                self._methods.append(_Method(node, scope, qualname, local))
         self._stack.append((node.name.value, node))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -169,12 +182,8 @@ class MethodCache(Rule):
         if not (self._stack and isinstance(self._stack[-1][1], cst.ClassDef)):
             return
         if isinstance(node.value, cst.Call):
-            class_name = self._stack[-1][0]
-            outer = self._stack[:-1]
-            local = any(isinstance(n, cst.FunctionDef) for _, n in outer)
-            self._assigned.append(
-                (node.value, self.names.current, self._qualname_at(outer, class_name), class_name, local)
-            )
+            qualname, local = self._enclosing_class()
+            self._assigned.append(_Assigned(node.value, self.names.current, qualname, local))
 
     # -- judgement ------------------------------------------------------------------------------------
     def leave_Module(self, original_node: cst.Module) -> None:
@@ -183,8 +192,8 @@ class MethodCache(Rule):
         self._graph = self._load_graph()
         for method in self._methods:
             self._check_method(method)
-        for call, scope, qualname, _, local in self._assigned:
-            self._check_assigned(call, scope, qualname, local)
+        for assigned in self._assigned:
+            self._check_assigned(assigned)
 
     def _load_graph(self) -> tuple[ClassGraph, str] | None:
         tree = parse_source(self.context.source, self.context.path)
@@ -199,8 +208,12 @@ class MethodCache(Rule):
         if self._graph is None:
             return False
         graph, module = self._graph
-        full = f"{module}.{qualname}"
-        return any(graph.is_enum(full) or graph.is_metaclass(full) for _ in graph.classes.get(full, []))
+        for record in graph.classes.get(f"{module}.{qualname}", []):
+            if graph.metaclass(record) in ENUM_METACLASSES:
+                return True
+            if any(graph.is_enum(b) or graph.is_metaclass(b) for b in graph.bases(record)):
+                return True
+        return False
 
     def _check_method(self, method: _Method) -> None:
         node = method.node
@@ -222,8 +235,9 @@ class MethodCache(Rule):
             )
             return
 
-    def _check_assigned(self, call: cst.Call, scope: Scope, qualname: str, local: bool) -> None:
+    def _check_assigned(self, assigned: _Assigned) -> None:
         """``method = functools.lru_cache(maxsize=None)(_method)`` in a class body."""
+        call, scope = assigned.call, assigned.scope
         wrapper = call.func
         name = self.names.qualified_name(_callee(wrapper), scope)
         if name not in _CACHES or len(call.args) != 1 or not isinstance(call.args[0].value, cst.Name):
@@ -238,9 +252,10 @@ class MethodCache(Rule):
         if not _takes_self(func) or func.decorators or func.name.value in _IMPLICIT_CLASS_METHODS:
             return
         bound = _bound(wrapper, name)
-        if bound is None or self._exempt_class(qualname):
+        if bound is None or self._exempt_class(assigned.class_qualname):
             return
-        self.report(call, self._message(wrapper, target, bound, local, _only_self(func), call=True))
+        message = self._message(wrapper, target, bound, assigned.local_class, _only_self(func), call=True)
+        self.report(call, message)
 
     def _message(
         self,
