@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
-from memlint.rules._gc_calls import GcCall, GcFile, GcRule, descendants, literal_int
 
 from memlint.config import is_test_path
+from memlint.rules._gc_calls import GcCall, GcFile, GcRule, descendants, literal_int
 
 #: The debug flags of the gc module (stable since Python 2.x).
 _FLAGS = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import libcst as cst
+
+from memlint.diagnostics import FixAvailability
 from memlint.rules._gc_calls import (
     GcCall,
     GcFile,
@@ -13,8 +15,6 @@ from memlint.rules._gc_calls import (
     unguarded_message,
     wrap_fix,
 )
-
-from memlint.diagnostics import FixAvailability
 
 
 class GcDisableWithoutEnable(GcRule):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memlint.diagnostics import FixAvailability
 from memlint.rules._gc_calls import (
     GcCall,
     GcFile,
@@ -13,8 +14,6 @@ from memlint.rules._gc_calls import (
     unguarded_message,
     wrap_fix,
 )
-
-from memlint.diagnostics import FixAvailability
 
 
 class GcThresholdZero(GcRule):
