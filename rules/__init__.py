@@ -20,6 +20,7 @@ from memlint.rules.ineffective_slots import IneffectiveSlots
 from memlint.rules.list_materialized_once import ListMaterializedOnce
 from memlint.rules.method_cache import MethodCache
 from memlint.rules.missing_slots import MissingSlots
+from memlint.rules.quadratic_concatenation import QuadraticConcatenation
 from memlint.rules.strong_parent_reference import StrongParentReference
 from memlint.rules.unused_noqa import UnusedNoqa
 from memlint.rules.whole_file_read_to_iterate import WholeFileReadToIterate
@@ -29,6 +30,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ListMaterializedOnce,
     WholeFileReadToIterate,
     FullListForOneElement,
+    QuadraticConcatenation,
     MissingSlots,
     ImmutableSubclassWithoutSlots,
     IneffectiveSlots,
