@@ -57,7 +57,7 @@ def decode(data: Any) -> Any:
     if "e" in data:
         return _resolve(data["e"], enum.Enum)(decode(data["v"]))
     if "c" in data:
-        cls = _resolve(data["c"], None)
+        cls: Any = _resolve(data["c"], None)
         if not dataclasses.is_dataclass(cls):
             raise ValueError(f"{data['c']} is not a dataclass")
         return cls(**{name: decode(v) for name, v in data["v"].items()})

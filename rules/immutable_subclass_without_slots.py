@@ -191,11 +191,10 @@ class ImmutableSubclassWithoutSlots(Rule):
             if any(a.name == "*" for a in node.names):
                 return True
             names.update(a.asname for a in node.names if a.asname and a.name in names)
-        aliases = [
-            (n.targets if isinstance(n, ast.Assign) else [n.target], n.value)
-            for n in (*index.nodes(ast.Assign), *index.nodes(ast.AnnAssign))
-            if n.value is not None
+        aliases: list[tuple[list[ast.expr], ast.expr]] = [
+            (n.targets, n.value) for n in index.nodes(ast.Assign)
         ]
+        aliases += [([n.target], n.value) for n in index.nodes(ast.AnnAssign) if n.value is not None]
         while True:
             found = {
                 t.id
@@ -289,7 +288,8 @@ def _candidate_names(graph: ClassGraph) -> frozenset[str]:
 
         builtin_roots = {name.rpartition(".")[2] for name in (*_NO_WEAKREF, *_WEAKREF)}
         graph.memo[key] = graph.names_resolving_to(wanted) | builtin_roots
-    return graph.memo[key]
+    names: frozenset[str] = graph.memo[key]
+    return names
 
 
 def _last_name(expr: ast.expr) -> str | None:

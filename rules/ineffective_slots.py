@@ -246,7 +246,7 @@ class IneffectiveSlots(Rule):
     def _check_base(
         self, record: ClassRecord, layouts: _Layouts, graph: ClassGraph, target: _SlotsTarget
     ) -> None:
-        if not record.slots_known or "__dict__" in record.slots:
+        if not record.slots_known or "__dict__" in (record.slots or ()):
             return
         metaclass = graph.metaclass(record)
         if metaclass is not None and metaclass not in ABC_METACLASSES:
