@@ -57,10 +57,11 @@ def decode(data: Any) -> Any:
     if "e" in data:
         return _resolve(data["e"], enum.Enum)(decode(data["v"]))
     if "c" in data:
-        cls: Any = _resolve(data["c"], None)
+        cls = _resolve(data["c"], None)
         if not dataclasses.is_dataclass(cls):
             raise ValueError(f"{data['c']} is not a dataclass")
-        return cls(**{name: decode(v) for name, v in data["v"].items()})
+        factory: Any = cls
+        return factory(**{name: decode(v) for name, v in data["v"].items()})
     raise ValueError("malformed facts entry")
 
 

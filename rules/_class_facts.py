@@ -1962,9 +1962,9 @@ class _Analysis:
             for use in mod.duck_uses:
                 matched: set[str] = set()
                 for dotted in use.isinstance_of:
-                    q = self.index.resolve(dotted, mod)
-                    if q in self.classes:
-                        matched.add(q)
+                    resolved = self.index.resolve(dotted, mod)
+                    if resolved is not None and resolved in self.classes:
+                        matched.add(resolved)
                 for name in use.touched:
                     defs = definers.get(name, ())
                     if 0 < len(defs) <= DISTINCTIVE:
