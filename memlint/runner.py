@@ -297,21 +297,24 @@ def project_facts(
         return None
     names = ",".join(sorted(f"{c.NAME}:{c.VERSION}" for c in collectors))
     per_file: dict[str, dict[str, Any]] = {}
-    keys: list[str] = []
+    # The merged facts depend on each file's facts, not its bytes: an edit that leaves a file's
+    # facts alone (a comment, a function body) keeps the digest, so other files' cached
+    # results stay valid. A file whose facts cannot be encoded digests its bytes instead.
+    fact_digests: list[str] = []
     for path in files:
         try:
             raw = path.read_bytes()
         except OSError:
             continue
         key = digest(raw, str(path), names)
-        keys.append(key)
         if cache is not None:
             cached = cache.get("facts", key)
-            if cached is not None:
+            if isinstance(cached, dict) and "digest" in cached:
                 try:
-                    per_file[str(path)] = literal.decode(cached)
+                    per_file[str(path)] = literal.decode(cached["facts"])
+                    fact_digests.append(f"{path}:{cached['digest']}")
                     continue
-                except (ValueError, TypeError, AttributeError, ImportError, RecursionError):
+                except (ValueError, TypeError, KeyError, AttributeError, ImportError, RecursionError):
                     pass
         try:
             source = decode_source(raw, str(path))
@@ -323,12 +326,16 @@ def project_facts(
         if facts is None:
             continue
         per_file[str(path)] = facts
+        try:
+            encoded = literal.encode(facts)
+        except literal.Unencodable:
+            fact_digests.append(f"{path}:bytes:{key}")
+            continue
+        facts_digest = digest(json.dumps(encoded, sort_keys=True))
+        fact_digests.append(f"{path}:{facts_digest}")
         if cache is not None:
-            try:
-                cache.put("facts", key, literal.encode(facts))
-            except literal.Unencodable:
-                pass  # a collector returning other types is just not cached
-    return merge_facts(per_file, collectors, digest(names, *keys))
+            cache.put("facts", key, {"facts": encoded, "digest": facts_digest})
+    return merge_facts(per_file, collectors, digest(names, *fact_digests))
 
 
 def task_key(task: FileTask, raw: bytes, facts: ProjectFacts | None) -> str:

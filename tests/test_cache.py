@@ -65,3 +65,22 @@ def test_two_runs_sharing_a_cache(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1] and outputs[0].count("MEM401") == 15
     again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.stdout == outputs[0]
+
+
+def test_editing_a_file_without_changing_its_facts_keeps_other_results(tmp_path: Path, memlint: Any) -> None:
+    (tmp_path / "shapes.py").write_text("class Point:\n    def __init__(self, x):\n        self.x = x\n")
+    (tmp_path / "use.py").write_text(
+        "from shapes import Point\n\npoints = [Point(i) for i in range(10**6)]\n"
+    )
+    first = memlint("--select", "MEM201", cwd=tmp_path)
+    assert "shapes.py:1:7: MEM201" in first.out
+    cache = tmp_path / ".memlint_cache"
+    before = set(cache.rglob("results/*/*.json"))
+    with (tmp_path / "use.py").open("a") as handle:
+        handle.write("# a comment changes no fact\n")
+    second = memlint("--select", "MEM201", cwd=tmp_path)
+    assert second.out == first.out
+    added = set(cache.rglob("results/*/*.json")) - before
+    assert len(added) == 1  # only the edited file was checked again
+    (tmp_path / "use.py").write_text("from shapes import Point\n\npoint = Point(1)\n")
+    assert "MEM201" not in memlint("--select", "MEM201", cwd=tmp_path).out  # facts changed: refreshed
