@@ -1962,9 +1962,9 @@ class _Analysis:
             for use in mod.duck_uses:
                 matched: set[str] = set()
                 for dotted in use.isinstance_of:
-                    resolved = self.index.resolve(dotted, mod)
-                    if resolved is not None and resolved in self.classes:
-                        matched.add(resolved)
+                    checked = self.index.resolve(dotted, mod)
+                    if checked in self.classes:
+                        matched.add(checked)
                 for name in use.touched:
                     defs = definers.get(name, ())
                     if 0 < len(defs) <= DISTINCTIVE:

@@ -280,7 +280,9 @@ def test_slots_and_weak_parent_fixes_compose(tmp_path: Path) -> None:
     path = str(tmp_path / "tree.py")
     rules = (MissingSlots, StrongParentReference)
     collectors = tuple(dict.fromkeys(c for rule in rules for c in rule.FACTS))
-    facts = merge_facts({path: read_file_facts(path, _TREE, collectors)}, collectors)
+    own = read_file_facts(path, _TREE, collectors)
+    assert own is not None
+    facts = merge_facts({path: own}, collectors)
     options = FileOptions(rules=rules, target_version=(3, 11), module_name=module_name_for(path))
 
     def lint(text: str) -> tuple[list[Any], list[Any]]:
