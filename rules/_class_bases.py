@@ -449,13 +449,15 @@ class ClassGraph:
         return self.canonical(dotted)
 
     def canonical(self, dotted: str) -> str | None:
+        """Memoised: star imports chain modules to each other, and each step is resolved once (a
+        name met again while it is being resolved, through an import cycle, is unknown)."""
         if dotted not in self._cache:
             self._cache[dotted] = None  # cycle guard
-            self._cache[dotted] = self._canonical(dotted, 0)
+            self._cache[dotted] = self._canonical(dotted)
         return self._cache[dotted]
 
-    def _canonical(self, dotted: str, depth: int) -> str | None:
-        if depth > 12 or dotted in self.classes:
+    def _canonical(self, dotted: str) -> str | None:
+        if dotted in self.classes:
             return dotted
         parts = dotted.split(".")
         for i in range(len(parts) - 1, 0, -1):
@@ -470,9 +472,9 @@ class ClassGraph:
                     return None
                 if value == NAMEDTUPLE or value == ".".join(parts[: i + 1]):
                     return value if value == NAMEDTUPLE else dotted
-                return self._canonical(".".join([value, *rest]), depth + 1)
+                return self.canonical(".".join([value, *rest]))
             for star in self.by_name[prefix].star_imports:
-                found = self._canonical(".".join([star, *parts[i:]]), depth + 1)
+                found = self.canonical(".".join([star, *parts[i:]]))
                 if found is not None and (found in self.classes or found == NAMEDTUPLE):
                     return found
             return None  # a project module without that name: defined dynamically
