@@ -26,8 +26,9 @@ def _find(namespace: dict[str, Any], name: str) -> type | None:
     if isinstance(found, type):
         return found
     for value in list(namespace.values()):
-        if isinstance(value, type) and isinstance(getattr(value, name, None), type):
-            return getattr(value, name)
+        inner = getattr(value, name, None) if isinstance(value, type) else None
+        if isinstance(inner, type):
+            return inner
         if callable(value) and getattr(value, "__name__", "") == "factory":
             made = value()
             if isinstance(made, type) and made.__name__ == name:
