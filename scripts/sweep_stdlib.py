@@ -229,13 +229,13 @@ def _start(node: ast.AST) -> int:
     if isinstance(node, ast.match_case):
         return node.pattern.lineno
     decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno] + [d.lineno for d in decorators])  # type: ignore[attr-defined]
+    return int(min([node.lineno] + [d.lineno for d in decorators]))  # type: ignore[attr-defined]
 
 
 def _end(node: ast.AST) -> int:
     if isinstance(node, ast.match_case):
         return _end(node.body[-1])
-    return node.end_lineno or node.lineno  # type: ignore[attr-defined]
+    return int(node.end_lineno or node.lineno)  # type: ignore[attr-defined]
 
 
 def _header_dump(node: ast.AST) -> str:
