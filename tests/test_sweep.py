@@ -148,7 +148,7 @@ def test_stdlib_sweep(tmp_path: Path) -> None:
     )
     elapsed = time.monotonic() - started
     report = json.loads(figures.read_text())
-    assert report["files"] > 1000
+    assert report["files"] > 500  # 1,790 in pyenv's 3.11, 668 in Debian's python3.11 package
     assert report["errors"] == []
     assert all(code != 2 for code in report["exit_codes"].values()), report["exit_codes"]
     assert report["second_run_fixes"] == 0
