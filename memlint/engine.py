@@ -50,6 +50,9 @@ MAX_AST_DEPTH = 500
 #: Larger sources are generated (hand-written modules stay under 500 kB): even ``ast.parse`` costs
 #: seconds and gigabytes on them, LibCST minutes, so they are skipped before any parsing.
 MAX_SOURCE_CHARS = 1_000_000
+#: LibCST trees of real code are at most ~35 levels deep and its recursion fails near 300: a
+#: RecursionError in a tree shallower than this comes from a rule, and is reported as its error.
+LIBCST_DEEP = 150
 
 #: Syntax errors that mean "too deep for a parser", not "newer syntax": never retried with LibCST.
 _TOO_DEEP_MARKERS = ("too many nested", "too complex", "recursion", "null bytes")
@@ -175,7 +178,7 @@ def _lint_with_rules(
     screened = [r for r in rules if not options.prescreen or _prescreen(r, source)]
     if tree is not None and screened and options.prescreen:
         ast_index = AstIndex(tree, source, path)
-        screened = [r for r in screened if r.ast_prescreen(ast_index, facts)]
+        screened = [r for r in screened if _ast_prescreen(r, ast_index, facts, path, outcome)]
     if not screened and tree is not None:
         return []
     oversized = _oversized(source, tree)
@@ -286,6 +289,17 @@ def _libcst_may_accept(exc: SyntaxError | ValueError, source: str) -> bool:
     return not any(marker in message for marker in _TOO_DEEP_MARKERS)
 
 
+def _ast_prescreen(
+    rule: type[Rule], index: AstIndex, facts: ProjectFacts | None, path: str, outcome: LintOutcome
+) -> bool:
+    """The rule's own ``ast`` pre-screen; one that raises is that rule's error, not the file's."""
+    try:
+        return rule.ast_prescreen(index, facts)
+    except Exception as exc:
+        outcome.problems.append(_problem(path, rule.CODE, exc))
+        return False
+
+
 def _prescreen(rule: type[Rule], source: str) -> bool:
     return not rule.PRESCREEN or any(token in source for token in rule.PRESCREEN)
 
@@ -341,10 +355,11 @@ def _visit(
     instances = [make(r) for r in rules]
     try:
         run(instances)
-    except RecursionError:
-        return [], [FileProblem(path, "too deeply nested for LibCST; file skipped", "warning")], None
-    except Exception:
-        # Find the rule at fault by running each alone; keep the others' findings.
+    except Exception as exc:
+        if isinstance(exc, RecursionError) and _cst_deeper_than(module, LIBCST_DEEP):
+            return [], [FileProblem(path, "too deeply nested for LibCST; file skipped", "warning")], None
+        # Find the rule at fault by running each alone (a recursion in a shallow tree is a rule's
+        # own, e.g. name resolution running away); keep the others' findings.
         instances = []
         for rule in rules:
             inst = make(rule)
@@ -356,6 +371,17 @@ def _visit(
             instances.append(inst)
     reports = [rep for inst in instances for rep in inst.reports]
     return reports, problems, wrapper
+
+
+def _cst_deeper_than(module: cst.CSTNode, limit: int) -> bool:
+    """Whether LibCST's tree goes deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[cst.CSTNode, int]] = [(module, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in node.children)
+    return False
 
 
 def _to_diagnostic(

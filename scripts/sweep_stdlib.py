@@ -74,7 +74,8 @@ class SweepReport:
     seconds_checks: float = 0.0
     exit_codes: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    warnings: int = 0
+    #: Files memlint skipped with a warning (too large, too deep, or LibCST cannot parse them).
+    skipped: list[str] = field(default_factory=list)
     second_run_fixes: int = 0
     broken_after_fix: list[str] = field(default_factory=list)
     unparseable_touched: list[str] = field(default_factory=list)
@@ -174,10 +175,12 @@ def fixes_from_show_fixes(text: str) -> dict[str, Counter[str]]:
     return fixes
 
 
-def problems(stderr: str) -> tuple[list[str], int]:
+def problems(stderr: str) -> tuple[list[str], list[str]]:
+    """The error lines and the warning lines (without their prefix) of a run."""
     lines = stderr.splitlines()
     errors = [line for line in lines if line.startswith("memlint: error") or "internal error" in line]
-    return errors, sum(line.startswith("memlint: warning") for line in lines)
+    prefix = "memlint: warning: "
+    return errors, [line[len(prefix) :] for line in lines if line.startswith(prefix)]
 
 
 # -- syntax trees outside the fixed statements ----------------------------------------------------
@@ -386,7 +389,7 @@ def sweep(stdlib: Path, work: Path, jobs: int, limit: int | None = None) -> Swee
     )
     report.exit_codes["lint"] = code
     report.findings_per_rule = dict(sorted(findings_per_rule(out).items()))
-    errors, report.warnings = problems(err)
+    errors, report.skipped = problems(err)
     report.errors += [f"lint: {e}" for e in errors]
 
     code, out, err, report.seconds_fix = run_memlint(
@@ -437,7 +440,9 @@ def render(report: SweepReport) -> str:
         f"memlint seconds: lint {report.seconds_lint:.1f}, fix {report.seconds_fix:.1f}, "
         f"second fix {report.seconds_second_fix:.1f} (total {seconds:.1f})",
         f"checks seconds: {report.seconds_checks:.1f}",
-        f"exit codes: {report.exit_codes}; warnings (files skipped) {report.warnings}",
+        f"exit codes: {report.exit_codes}",
+        f"files skipped with a warning ({len(report.skipped)}):",
+        *(f"  {line[:150]}" for line in report.skipped),
         f"second run fixes: {report.second_run_fixes}",
         f"imports checked: {report.imports_checked}, skipped: {report.imports_skipped}",
     ]

@@ -597,3 +597,46 @@ def test_two_fix_runs_at_once_leave_every_file_fixed_or_original(tree_to_fix: Pa
         assert (tree_to_fix / "pkg0" / "clean.py").read_text() == "x = 1\n"
         stray = [p for p in tree_to_fix.rglob("*") if p.name.startswith(".memlint-") and p.is_file()]
         assert stray == []
+
+
+# -- a rule's own failure stays that rule's ----------------------------------------------------------
+
+
+def _gc_rule_variant(**methods: Any) -> type:
+    base = next(rule for rule in all_rules() if rule.CODE == "MEM401")
+    return type("Variant", (base,), methods)
+
+
+def test_a_raising_ast_prescreen_is_that_rules_error_only() -> None:
+    def prescreen(cls: type, index: object, facts: object) -> bool:
+        raise KeyError("prescreen bug")
+
+    broken = _gc_rule_variant(ast_prescreen=classmethod(prescreen), CODE="MEM999")
+    others = tuple(r for r in all_rules() if r.CODE == "MEM401")
+    outcome = lint_source(GC_HEAD, "x.py", FileOptions(rules=(broken, *others)))
+    assert [d.code for d in outcome.diagnostics] == ["MEM401"]
+    assert [(p.rule, p.severity) for p in outcome.problems] == [("MEM999", "error")]
+    assert "KeyError" in outcome.problems[0].message
+
+
+def test_runaway_recursion_in_a_rule_is_not_mistaken_for_deep_code() -> None:
+    def visit_Call(self: Any, node: object) -> None:  # LibCST dispatches on the name
+        def down(n: int) -> int:
+            return down(n + 1)
+
+        down(0)
+
+    broken = _gc_rule_variant(visit_Call=visit_Call, CODE="MEM999")
+    others = tuple(r for r in all_rules() if r.CODE == "MEM401")
+    outcome = lint_source(GC_HEAD, "x.py", FileOptions(rules=(broken, *others)))
+    assert [d.code for d in outcome.diagnostics] == ["MEM401"]
+    assert [(p.rule, p.severity) for p in outcome.problems] == [("MEM999", "error")]
+    assert "RecursionError" in outcome.problems[0].message
+
+
+def test_recursion_on_a_really_deep_tree_is_still_a_warning() -> None:
+    source = GC_HEAD + "x = (\n" + "    'piece'\n" * 3000 + ")\n"
+    outcome = lint_source(source, "x.py", FileOptions(rules=all_rules()))
+    assert [(p.severity, p.message) for p in outcome.problems] == [
+        ("warning", "too deeply nested for LibCST; file skipped")
+    ]
