@@ -12,7 +12,7 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import GenericAlias, ModuleType
 
 import pytest
 
@@ -244,7 +244,11 @@ def test_rule_module_defines_exactly_one_registered_rule(stem: str) -> None:
     defined = [
         obj
         for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, Rule) and obj.__module__ == module.__name__
+        # On 3.10, isinstance(tuple[str, ...], type) is true: aliases in annotations are not classes.
+        if isinstance(obj, type)
+        and not isinstance(obj, GenericAlias)
+        and issubclass(obj, Rule)
+        and obj.__module__ == module.__name__
     ]
     assert len(defined) == 1, (
         f"rules/{stem}.py defines {[c.__name__ for c in defined]}; one rule per module "
