@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def _instance(cls: type) -> Any:
 
 @pytest.mark.parametrize("case", ["named_tuples", "builtins_subclasses"])
 def test_fixed_classes_lose_their_instance_dict_and_keep_working(case: str) -> None:
+    if case == "named_tuples" and sys.version_info < (3, 11):
+        pytest.skip("the fixture defines a generic NamedTuple (NamedTuple, Generic[T]): Python 3.11+")
     findings = (FIXTURES / f"{case}.findings").read_text().splitlines()
     names = [m.group(1) for line in findings if (m := FLAGGED.search(line))]
     assert names

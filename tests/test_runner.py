@@ -80,4 +80,7 @@ def test_valid_python_that_libcst_rejects_is_a_warning() -> None:
 def test_too_deep_for_ast_is_a_warning_not_a_crash() -> None:
     outcome = lint_source("x = " + "a+" * 50000 + "a\n", "deep.py", FileOptions(rules=ALL_RULES))
     assert outcome.diagnostics == []
-    assert [p.severity for p in outcome.problems] == ["warning"]
+    if sys.version_info >= (3, 11):  # 3.11's ast refuses the depth (RecursionError); 3.10's parses it
+        assert [p.severity for p in outcome.problems] == ["warning"]
+    else:
+        assert all(p.severity == "warning" for p in outcome.problems)
