@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
-import libcst.matchers as m
 
+from memlint.ast_index import AstIndex
 from memlint.diagnostics import Applicability
-from memlint.rule import FixProposal, IndentLines, InsertLine, Rule, RuleContext
+from memlint.facts import ProjectFacts
+from memlint.rule import FixProposal, IndentLines, InsertLine, Rule
 
 #: What ``from gc import *`` binds (``dir(gc)`` on CPython 3.10-3.14).
 GC_PUBLIC_NAMES = frozenset(
@@ -107,6 +108,12 @@ class GcFile:
         self._gc_anywhere: dict[str, str] = {}
         self._other_bindings: dict[int, set[str]] = {}  # scope -> names bound by anything else
         self._defs: dict[int, dict[str, cst.FunctionDef]] = {}  # scope -> function name -> def
+        #: Whether the module imports ``gc`` anywhere (``import gc``, ``from gc import ...``).
+        self.imports_gc = False
+        #: The callee name (``f`` of ``f()`` or ``x.f()``) of every call in the module.
+        self.callee_names: set[str] = set()
+        #: ``(local name, gc name)`` of every name imported from ``gc``, in any scope.
+        self.from_gc: set[tuple[str, str]] = set()
         raw_calls: list[cst.Call] = []
         self._walk(raw_calls)
         #: Calls reaching a gc function, in source order.
@@ -127,6 +134,9 @@ class GcFile:
             self._order[id(node)] = len(self._order)
             if isinstance(node, cst.Call):
                 calls.append(node)
+                name = _callee_name(node.func)
+                if name is not None:
+                    self.callee_names.add(name)
             elif isinstance(node, (cst.Import, cst.ImportFrom)):
                 self._note_import(node)
             bindings.extend((node, name) for name in _bound_names(node))
@@ -146,7 +156,9 @@ class GcFile:
             for alias in node.names:
                 if isinstance(alias.name, cst.Name) and alias.name.value == "gc":
                     found[_alias_name(alias) or "gc"] = ""
+                    self.imports_gc = True
         elif isinstance(node.module, cst.Name) and node.module.value == "gc" and not node.relative:
+            self.imports_gc = True
             if isinstance(node.names, cst.ImportStar):
                 found.update({name: name for name in GC_PUBLIC_NAMES})
             else:
@@ -155,6 +167,7 @@ class GcFile:
                         found[_alias_name(alias) or alias.name.value] = alias.name.value
         self._gc_bindings.setdefault(id(scope), {}).update(found)
         self._gc_anywhere.update(found)
+        self.from_gc.update((local, name) for local, name in found.items() if name)
 
     def _classify(self, call: cst.Call) -> None:
         function = self.gc_name(call.func, call)
@@ -392,39 +405,32 @@ def literal_int(expr: cst.BaseExpression) -> int | None:
 
 
 class GcRule(Rule):
-    """Base of the gc rules. While LibCST walks the file it only notes ``gc`` imports and calls
-    that could be the rule's trigger (by callee name); the ``GcFile`` index, shared by the gc
-    rules, is built at the end (imports may follow their use) and only when both were seen."""
+    """Base of the gc rules. A file can only hold a finding if it imports ``gc`` and calls the
+    rule's trigger by name (``gc.disable()``, ``disable()``, or an alias from ``from gc import
+    disable as d``): the ``ast`` pre-screen asks exactly that, so LibCST sees only those files,
+    and the rule needs no LibCST traversal of its own: ``leave_Module`` builds the ``GcFile``
+    index (shared by the gc rules, a walk that does not rebuild nodes) and asks again, for the
+    files that reach LibCST without an ``ast`` pre-screen (newer syntax than the interpreter's)."""
 
     #: The gc functions whose calls the rule is about (``disable`` for MEM401).
     TRIGGERS: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, context: RuleContext) -> None:
-        super().__init__(context)
-        self._imports_gc = False
-        self._callee_names: set[str] = set()
-        self._trigger_names: set[str] = set(self.TRIGGERS)
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if any(isinstance(alias.name, cst.Name) and alias.name.value == "gc" for alias in node.names):
-            self._imports_gc = True
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.module, cst.Name) and node.module.value == "gc" and not node.relative:
-            self._imports_gc = True
-            if not isinstance(node.names, cst.ImportStar):
-                for alias in node.names:
-                    if isinstance(alias.name, cst.Name) and alias.name.value in self.TRIGGERS:
-                        self._trigger_names.add(_alias_name(alias) or alias.name.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        name = _callee_name(node.func)
-        if name is not None:
-            self._callee_names.add(name)
+    @classmethod
+    def ast_prescreen(cls, index: AstIndex, facts: ProjectFacts | None) -> bool:
+        imports_gc = any(alias.name == "gc" for node in index.nodes(ast.Import) for alias in node.names)
+        trigger_names = set(cls.TRIGGERS)
+        for node in index.nodes(ast.ImportFrom):
+            if node.module == "gc" and node.level == 0:
+                imports_gc = True
+                trigger_names.update(a.asname or a.name for a in node.names if a.name in cls.TRIGGERS)
+        return imports_gc and bool(index.calls_to(*trigger_names))
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        if self._imports_gc and not self._callee_names.isdisjoint(self._trigger_names):
-            self.check(GcFile.of(self.context.module, self.context.source))
+        gc = GcFile.of(self.context.module, self.context.source)
+        trigger_names = set(self.TRIGGERS)
+        trigger_names.update(local for local, name in gc.from_gc if name in self.TRIGGERS)
+        if gc.imports_gc and not gc.callee_names.isdisjoint(trigger_names):
+            self.check(gc)
 
     def check(self, gc: GcFile) -> None:
         raise NotImplementedError
@@ -783,7 +789,11 @@ class Guarantee:
                 and isinstance(body[0].value, cst.Call)
                 and id(body[0].value) in self._restore_calls
             )
-        if isinstance(stmt, cst.If) and stmt.orelse is None and not m.findall(stmt.test, m.Call()):
+        if (
+            isinstance(stmt, cst.If)
+            and stmt.orelse is None
+            and not any(isinstance(n, cst.Call) for n in descendants(stmt.test))
+        ):
             inner = stmt.body
             if isinstance(inner, cst.IndentedBlock):
                 return len(inner.body) == 1 and self._simple_restore(inner.body[0])
@@ -814,7 +824,7 @@ def _mixes_tabs(gc: GcFile) -> bool:
 
 
 def _has_multiline_string(node: cst.CSTNode) -> bool:
-    for found in m.findall(node, m.SimpleString() | m.FormattedString()):
+    for found in descendants(node):
         if isinstance(found, cst.SimpleString) and ("\n" in found.value or "\r" in found.value):
             return True
         if isinstance(found, cst.FormattedString) and found.start.endswith(('"""', "'''")):
