@@ -86,8 +86,8 @@ class ArrayGrownInLoop(Rule):
     one assigned, and must survive the iteration: a loop that assigns it afresh (or a `for`
     target of that name), a loop over a short literal or a constant `range` (under 1,000 items),
     and a growth followed in its block by `break`, `return` or `raise` (which runs once) are not
-    reported. Joining fresh pieces (`batch = np.concatenate([a, b])`) and doubling (`df = pd.concat([df, df])`, whose
-    total cost is linear) are not growth.
+    reported. Joining fresh pieces (`batch = np.concatenate([a, b])`) and doubling
+    (`df = pd.concat([df, df])`, whose total cost is linear) are not growth.
 
     ## Why is this bad?
     NumPy arrays and pandas frames are stored in contiguous blocks that cannot grow in place:
