@@ -2,7 +2,8 @@
 
 The order matters for speed and safety. ``ast`` (C, fast) reports syntax errors and refuses the
 pathological inputs that crash LibCST; the pre-screen keeps LibCST away from files where no
-enabled rule can fire; positions are resolved only for files with something to report.
+enabled rule can fire; positions are resolved only for files with something to report, and only
+for the nodes their findings and fixes name (memlint.positions).
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ import ast
 import os
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from memlint.ast_index import AstIndex
 from memlint.diagnostics import Diagnostic, Edit, FileProblem, Fix, Location
 from memlint.facts import ProjectFacts
 from memlint.noqa import NoqaMap, build_noqa_map, code_matches, file_directive
+from memlint.positions import Positions, resolve_positions
 from memlint.rule import (
     AddImport,
     FixProposal,
@@ -195,16 +197,14 @@ def _lint_with_rules(
     outcome.problems.extend(problems)
     if not reports:
         return []
+    index = LineIndex(source)
     try:
-        if wrapper is None:
-            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        positions = resolve_positions(module, _placed_nodes(reports, module), source, index, wrapper)
     except RecursionError:
         outcome.problems.append(
             FileProblem(path, "too deeply nested for LibCST positions; file skipped", "warning")
         )
         return None
-    index = LineIndex(source)
     diagnostics = []
     for report in reports:
         try:
@@ -373,6 +373,22 @@ def _visit(
     return reports, problems, wrapper
 
 
+def _placed_nodes(reports: Sequence[Report], module: cst.Module) -> Iterator[cst.CSTNode]:
+    """Every node whose position the reports and their fixes need."""
+    for report in reports:
+        yield report.node
+        if report.fix is None:
+            continue
+        for edit in report.fix.edits:
+            if isinstance(edit, (Replace, InsertText, InsertLine)):
+                yield edit.node
+            elif isinstance(edit, (ReplaceLines, IndentLines)):
+                yield edit.first
+                yield edit.last
+            elif isinstance(edit, AddImport):
+                yield from module.body  # placed after the docstring and leading imports
+
+
 def _cst_deeper_than(module: cst.CSTNode, limit: int) -> bool:
     """Whether LibCST's tree goes deeper than ``limit`` (walked without recursion)."""
     stack: list[tuple[cst.CSTNode, int]] = [(module, 0)]
@@ -388,13 +404,12 @@ def _to_diagnostic(
     report: Report,
     path: str,
     module: cst.Module,
-    positions: Any,
+    positions: Positions,
     index: LineIndex,
     rules: Sequence[type[Rule]],
 ) -> Diagnostic:
-    rng = positions[report.node]
-    start = Location(rng.start.line, rng.start.column + 1)
-    end = Location(rng.end.line, rng.end.column + 1)
+    start = positions.start(report.node)
+    end = positions.end(report.node)
     fix = None
     if report.fix is not None:
         fix = resolve_fix(report.fix, module, positions, index)
@@ -410,48 +425,40 @@ def _to_diagnostic(
     )
 
 
-def resolve_fix(proposal: FixProposal, module: cst.Module, positions: Any, index: LineIndex) -> Fix:
+def resolve_fix(proposal: FixProposal, module: cst.Module, positions: Positions, index: LineIndex) -> Fix:
     edits = [e for edit in proposal.edits for e in _resolve_edit(edit, module, positions, index)]
     edits.sort(key=lambda e: (e.start, e.end))  # stable: insertions at one point keep their order
     return Fix(applicability=proposal.applicability, message=proposal.message, edits=tuple(edits))
-
-
-def _span(node: cst.CSTNode, positions: Any, index: LineIndex) -> tuple[int, int]:
-    rng = positions[node]
-    return (
-        index.offset(rng.start.line, rng.start.column),
-        index.offset(rng.end.line, rng.end.column),
-    )
 
 
 def _edit(start: int, end: int, content: str, index: LineIndex) -> Edit:
     return Edit(start, end, content, index.location(start), index.location(end))
 
 
-def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Any, index: LineIndex) -> list[Edit]:
+def _resolve_edit(edit: NodeEdit, module: cst.Module, positions: Positions, index: LineIndex) -> list[Edit]:
     if isinstance(edit, Replace):
-        start, end = _span(edit.node, positions, index)
+        start, end = positions.span(edit.node)
         if isinstance(edit.replacement, str):
             content = edit.replacement
         else:
             content = render_at(module, edit.node, edit.replacement)
         return [_edit(start, end, content, index)]
     if isinstance(edit, InsertText):
-        start, end = _span(edit.node, positions, index)
+        start, end = positions.span(edit.node)
         at = end if edit.after else start
         return [_edit(at, at, edit.text, index)]
     if isinstance(edit, ReplaceLines):
-        start = index.line_start(positions[edit.first].start.line)
-        end = index.offset(positions[edit.last].end.line + 1, 0)
+        start = index.line_start(positions.start_row(edit.first))
+        end = index.offset(positions.end_row(edit.last) + 1, 0)
         return [_edit(start, end, edit.text, index)]
     if isinstance(edit, InsertLine):
-        row = positions[edit.node].start.line
+        row = positions.start_row(edit.node)
         at = index.line_start(row)
         line = index.line_text(row)
         indent = line[: len(line) - len(line.lstrip(" \t\f"))]
         return [_edit(at, at, indent + edit.text + module.default_newline, index)]
     if isinstance(edit, IndentLines):
-        first, last = positions[edit.first].start.line, positions[edit.last].end.line
+        first, last = positions.start_row(edit.first), positions.end_row(edit.last)
         return [
             _edit(at, at, edit.unit, index)
             for row in range(first, last + 1)
@@ -519,7 +526,9 @@ def _indent_point(line: str) -> int:
     return indent.rfind("\f") + 1
 
 
-def _resolve_import(edit: AddImport, module: cst.Module, positions: Any, index: LineIndex) -> Edit | None:
+def _resolve_import(
+    edit: AddImport, module: cst.Module, positions: Positions, index: LineIndex
+) -> Edit | None:
     """Insert the import after the docstring and the leading imports; nothing if present."""
     insert_after: cst.CSTNode | None = None
     for i, stmt in enumerate(module.body):
@@ -549,9 +558,9 @@ def _resolve_import(edit: AddImport, module: cst.Module, positions: Any, index: 
         if not module.body:
             at = index.offset(10**9, 0)
             return _edit(at, at, text + newline, index)
-        at = index.line_start(positions[module.body[0]].start.line)
+        at = index.line_start(positions.start_row(module.body[0]))
         return _edit(at, at, text + newline, index)
-    at = index.offset(positions[insert_after].end.line + 1, 0)
+    at = index.offset(positions.end_row(insert_after) + 1, 0)
     return _edit(at, at, text + newline, index)
 
 
