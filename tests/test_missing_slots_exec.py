@@ -195,7 +195,9 @@ def _declared(cls: type) -> set[str]:
 
 
 def _fully_slotted(cls: type) -> bool:
-    return all("__slots__" in klass.__dict__ for klass in cls.__mro__ if klass is not object)
+    """No class of the MRO gives instances a ``__dict__``: each declares ``__slots__`` or, defined
+    in C (``typing.Generic`` is since 3.12), has no dict to give (``__dictoffset__`` 0)."""
+    return all("__slots__" in klass.__dict__ or klass.__dictoffset__ == 0 for klass in cls.__mro__)
 
 
 def _state(obj: Any, names: list[str]) -> dict[str, Any]:
