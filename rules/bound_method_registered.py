@@ -69,6 +69,11 @@ _TRANSPARENT_DECORATORS = frozenset(
 #: Calls that add to a container, with the position of the added value.
 _ADDING_METHODS = {"append": 0, "add": 0, "appendleft": 0, "insert": 1, "setdefault": 1}
 _REMOVING_METHODS = frozenset({"remove", "discard", "pop", "popitem", "popleft", "clear", "__delitem__"})
+#: Builtins that only read a container handed to them (a copy to iterate over, a length...).
+_READERS = frozenset(
+    {"len", "list", "tuple", "sorted", "reversed", "iter", "enumerate", "bool", "repr", "str", "print"}
+    | {"any", "all", "set", "frozenset", "dict", "isinstance", "id", "zip", "map", "filter"}
+)
 _CONTAINER_FACTORIES = frozenset(
     {
         "builtins.list",
@@ -145,7 +150,8 @@ class BoundMethodRegistered(Rule):
     - `gc.callbacks`, `sys.path_hooks` and containers created at the top of the same module
       (`_LISTENERS = []`) that the callback is added to (`append`, `add`, `insert`,
       `setdefault`, item assignment, also `_BY_EVENT[name].append(...)`) and that nothing in
-      the module removes from (`remove`, `discard`, `pop`, `clear`, `del`, rebinding).
+      the module removes from (`remove`, `discard`, `pop`, `clear`, `del`, rebinding, or
+      `remove` handed on as a cleanup) nor hands to other code that might.
 
     A callback holds `self` when it is a bound method (`self.close`, for a method defined in the
     class or a base class of the module without `@staticmethod`, `@classmethod` or `@property`,
@@ -354,6 +360,10 @@ class BoundMethodRegistered(Rule):
 
     def visit_Del(self, node: cst.Del) -> None:
         self._event(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value in _REMOVING_METHODS:
+            self._event(node)  # ``_LISTENERS.remove`` handed on uncalled removes all the same
 
     def _note_self_attribute(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if (
@@ -739,6 +749,8 @@ class _Judge:
                     and hit[0] is module
                 )
             )
+            if not self._container_removed[key]:
+                self._container_removed[key] = _escapes(self.rule.context.module, expr.value)
         return None if self._container_removed[key] else expr.value
 
     def _is_container(self, value: cst.BaseExpression) -> bool:
@@ -752,10 +764,8 @@ class _Judge:
         """Whether any code in the module removes from (or empties) the container."""
         for event in self.rule._events:
             node = event.node
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-                if node.func.attr.value in _REMOVING_METHODS and matches(
-                    _root_container(node.func.value), event.scope
-                ):
+            if isinstance(node, cst.Attribute):
+                if node.attr.value in _REMOVING_METHODS and matches(_root_container(node.value), event.scope):
                     return True
             elif isinstance(node, cst.Del):
                 for target in _del_targets(node.target):
@@ -851,6 +861,33 @@ class _Judge:
         made.add(id(klass.node))
         for base in self.bases(klass):
             self._add_with_bases(base, made, depth + 1)
+
+
+def _escapes(module: cst.Module, name: str) -> bool:
+    """Whether the container's name is handed to other code (an argument, a returned or assigned
+    value, an element of a display): it may be emptied there. Shadowing is ignored, which only
+    ever costs a finding."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in _READERS:
+            stack.extend(arg.value for arg in node.args)  # ``len(_LISTENERS)`` only reads it
+            continue
+        handed = _handed_values(node)
+        if any(isinstance(value, cst.Name) and value.value == name for value in handed):
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _handed_values(node: cst.CSTNode) -> list[cst.BaseExpression | None]:
+    if isinstance(node, (cst.Arg, cst.Element, cst.Return, cst.Yield, cst.NamedExpr)):
+        return [node.value]
+    if isinstance(node, cst.Assign):
+        return [node.value]
+    if isinstance(node, cst.AnnAssign):
+        return [node.value]
+    return []
 
 
 def _imported_hook_names(index: AstIndex) -> set[str]:
