@@ -200,10 +200,8 @@ def _lint_with_rules(
     index = LineIndex(source)
     try:
         positions = resolve_positions(module, _placed_nodes(reports, module), source, index, wrapper)
-    except RecursionError:
-        outcome.problems.append(
-            FileProblem(path, "too deeply nested for LibCST positions; file skipped", "warning")
-        )
+    except RecursionError:  # LibCST's codegen recurses too (met here when no rule needed a visit)
+        outcome.problems.append(FileProblem(path, "too deeply nested for LibCST; file skipped", "warning"))
         return None
     diagnostics = []
     for report in reports:
@@ -348,6 +346,8 @@ def _visit(
             if wrapper is None:
                 wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
             wrapper.visit_batched(instances)
+        elif all(_module_only(type(inst), inst) for inst in instances):
+            _visit_module_only(module, instances)
         else:
             cst.visit_batched(module, instances)
 
@@ -371,6 +371,32 @@ def _visit(
             instances.append(inst)
     reports = [rep for inst in instances for rep in inst.reports]
     return reports, problems, wrapper
+
+
+#: The callbacks that need no traversal: LibCST calls them on the module itself.
+_MODULE_CALLBACKS = frozenset({"visit_Module", "leave_Module"})
+_module_only_cache: dict[type[Rule], bool] = {}
+
+
+def _module_only(rule: type[Rule], instance: Rule) -> bool:
+    """Whether the rule's only LibCST callbacks (as ``visit_batched`` collects them: no-op stubs
+    left out) are ``visit_Module`` and ``leave_Module``; cached per class, as they are class-wide."""
+    known = _module_only_cache.get(rule)
+    if known is None:
+        known = _module_only_cache[rule] = set(instance.get_visitors()) <= _MODULE_CALLBACKS
+    return known
+
+
+def _visit_module_only(module: cst.Module, instances: Sequence[Rule]) -> None:
+    """What ``visit_batched`` does for visitors of the module alone, without its traversal, which
+    rebuilds every node of the tree (about the cost of a parse): each visitor's ``visit_Module``
+    in order, then each one's ``leave_Module``."""
+    visitors = [inst.get_visitors() for inst in instances]
+    for name in ("visit_Module", "leave_Module"):
+        for methods in visitors:
+            method = methods.get(name)
+            if method is not None:
+                method(module)
 
 
 def _placed_nodes(reports: Sequence[Report], module: cst.Module) -> Iterator[cst.CSTNode]:
