@@ -161,11 +161,16 @@ class BoundMethodRegistered(Rule):
     in the module counts; for a single hook, so does a later call that installs anything else in
     it (saving what `signal.signal()` returns and restoring it in `close()` is the usual way).
 
-    Single hooks (and `REGISTRY[key] = self.method`) hold one instance at most, so they are
-    reported only for classes whose instances end before the process does: the class has a
-    `close()`, `__exit__()`, `__del__()`, `cleanup()`, `dispose()`, `release()`, `detach()`,
-    `uninstall()`, `unregister()`, `teardown()` or `destroy()` method. A server's or worker's main
-    object that installs the process's signal handlers in `start()` is not reported.
+    Hooks and registries that the class could undo (`atexit`, `codecs`, single hooks such as
+    signal handlers, `REGISTRY[key] = self.method`) are reported only for classes whose instances
+    end before the process does: the class (or a class it derives from, or that derives from it,
+    in the module) has a `close()`, `__exit__()`, `__del__()`, `cleanup()`, `dispose()`,
+    `release()`, `detach()`, `uninstall()`, `unregister()`, `teardown()` or `destroy()` method,
+    or registers one of those (`atexit.register(self.close)`). An application's, server's or
+    worker's main object that registers its shutdown at exit or installs the process's signal
+    handlers in `start()` lives as long as the process and is not reported. Registrations that
+    nothing could undo (listener containers, audit hooks, fork handlers) and finalizers that hold
+    their own object are reported in every class.
 
     Not reported either: classes instantiated at the top level of their module (an `if __name__
     == "__main__":` block included) or in its `main()` function, and classes that keep their one
@@ -540,13 +545,14 @@ class _Judge:
         if method is None or self._exempt(method):
             return None
         removal = _ACCUMULATING[name]
-        if self._class_calls_function(method.klass, removal):
+        end = self._end_of_life(method.klass) or _end_of_life_name(call.args[0].value)
+        if end is None or self._class_calls_function(method.klass, removal):
             return None
         return self._report(
             call,
-            f"keeps `self` alive until the interpreter exits, one entry per instance: nothing in "
-            f"`{method.klass.node.name.value}` calls `{removal}`; unregister it when the object is done, "
-            "or clean up with a `weakref.finalize` that does not hold `self`",
+            f"keeps `self` alive until the interpreter exits, one entry per instance, even after "
+            f"`{end}()`: nothing in `{method.klass.node.name.value}` calls `{removal}`; unregister it "
+            f"in `{end}()`, or clean up with a `weakref.finalize` that does not hold `self`",
         )
 
     def _permanent(self, call: cst.Call, name: str, event: _Event) -> tuple[cst.CSTNode, str] | None:
@@ -685,7 +691,7 @@ class _Judge:
             if method is None or self._exempt(method):
                 return None
             removal = _ACCUMULATING[name]
-            if self._class_calls_function(method.klass, removal):
+            if self._end_of_life(method.klass) is None or self._class_calls_function(method.klass, removal):
                 return None
             return self._report(
                 decorator,
@@ -955,6 +961,13 @@ def _ast_root(expr: ast.expr) -> str | None:
             expr = expr.func.value
         else:
             return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _end_of_life_name(callback: cst.BaseExpression) -> str | None:
+    """``close`` for ``self.close``: registering the method that ends the instance's use."""
+    if isinstance(callback, cst.Attribute) and callback.attr.value in _END_OF_LIFE:
+        return callback.attr.value
+    return None
 
 
 def _singleton_pattern(klass: _Class) -> bool:
