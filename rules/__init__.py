@@ -10,6 +10,8 @@ if __name__ != "memlint.rules":  # pragma: no cover - guard against the checkout
     )
 
 from memlint.rule import Rule
+from memlint.rules.array_grown_in_loop import ArrayGrownInLoop
+from memlint.rules.bound_method_registered import BoundMethodRegistered
 from memlint.rules.exception_kept_alive import ExceptionKeptAlive
 from memlint.rules.full_list_for_one_element import FullListForOneElement
 from memlint.rules.gc_debug_saveall import GcDebugSaveall
@@ -22,8 +24,10 @@ from memlint.rules.method_cache import MethodCache
 from memlint.rules.missing_slots import MissingSlots
 from memlint.rules.quadratic_concatenation import QuadraticConcatenation
 from memlint.rules.strong_parent_reference import StrongParentReference
+from memlint.rules.unbounded_module_cache import UnboundedModuleCache
 from memlint.rules.unused_noqa import UnusedNoqa
 from memlint.rules.whole_file_read_to_iterate import WholeFileReadToIterate
+from memlint.rules.whole_table_read import WholeTableRead
 
 ALL_RULES: tuple[type[Rule], ...] = (
     UnusedNoqa,
@@ -40,6 +44,10 @@ ALL_RULES: tuple[type[Rule], ...] = (
     GcDisableWithoutEnable,
     GcThresholdZero,
     GcDebugSaveall,
+    UnboundedModuleCache,
+    BoundMethodRegistered,
+    WholeTableRead,
+    ArrayGrownInLoop,
 )
 
 __all__ = ["ALL_RULES"]
