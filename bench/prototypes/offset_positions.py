@@ -5,7 +5,8 @@ module and tracks line and column token by token: about twice the cost of parsin
 (0.47 s for ``typing.py`` where ``parse_module`` takes 0.25 s and ``module.code`` 0.07 s). A
 file with one finding pays all of it. This state tracks only the text offset and records spans
 for the nodes asked for (and the children their syntactic span is hoisted from), with the same
-rules as LibCST's ``PositionProvider``; offsets become lines and columns afterwards.
+rules as LibCST's ``PositionProvider``; offsets become lines and columns afterwards. The engine
+now does this in ``memlint/positions.py``; this script stays as the measurement it was.
 
 Usage (checks the spans against ``PositionProvider`` on a random sample of nodes)::
 
