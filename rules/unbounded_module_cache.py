@@ -13,7 +13,7 @@ from memlint.ast_index import AstIndex
 from memlint.config import is_test_path
 from memlint.diagnostics import FixAvailability
 from memlint.facts import FactCollector, ModuleInfo, ProjectFacts
-from memlint.rule import Rule
+from memlint.rule import Option, Rule
 from memlint.rules._class_bases import parse_source
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -322,6 +322,29 @@ class UnboundedModuleCache(Rule):
     ## Fix safety
     There is no fix: the right bound (a size, an eviction policy, a weak reference, or a
     `clear_cache()` hook) depends on how the cache is used, and only its author knows.
+
+    ## Options
+    - `unbounded-function-caches`: also report module-level functions (not methods: see MEM302)
+      decorated with `functools.cache`, `functools.lru_cache(maxsize=None)` or `lru_cache(None)`
+      (whatever the import form) that take a parameter whose values are unbounded, in a module
+      that shows it runs in a long-lived process. `lru_cache()` and bare `@lru_cache` keep
+      128 entries and are not reported, nor are coroutine functions and functions nested in
+      other functions. Default: false.
+      - Unbounded parameters: annotated `str`, `bytes`, `int`, `float`, `complex`, a `pathlib`
+        path, `tuple[...]` or `frozenset[...]` (also inside `Optional`, `Union`, `X | None` or
+        `Annotated`); or unannotated, without a default, and named like an identifier or free
+        text: `id`, `*_id`, `url`, `uri`, `query`, `text`, `email`, `username` (a guess from the
+        name, kept short). `Literal[...]`, `bool`, enums and other classes are not evidence, nor
+        are unannotated parameters with a default; a function without parameters keeps one
+        entry. A private function that the module only calls with literals for the parameter is
+        bounded by its callers.
+      - Long-running modules: the module imports a server or worker framework (`flask`,
+        `django`, `fastapi`, `starlette`, `aiohttp`, `tornado`, `sanic`, `quart`, `falcon`,
+        `bottle`, `pyramid`, `cherrypy`, `twisted`, `grpc`, `uvicorn`, `gunicorn`, `celery`,
+        `dramatiq`, `rq`, `socketserver`, `http.server`, `xmlrpc.server`,
+        `wsgiref.simple_server`), calls `serve_forever()` or `run_forever()`, or has a
+        `while True:` loop in a module-level `main`, `run`, `serve` or `worker` function.
+        Without such evidence nothing is reported: a script's caches die with it.
     """
 
     CODE = "MEM501"
@@ -330,12 +353,22 @@ class UnboundedModuleCache(Rule):
     FIX = FixAvailability.NONE
     PREVIEW = True
     FACTS = (PrivateReferences,)
-    PRESCREEN = ("{", "[", "dict", "list", "set", "deque", "Counter")
+    OPTIONS = (
+        Option(
+            "unbounded-function-caches",
+            False,
+            "Also report module-level functions behind `functools.cache` or "
+            "`lru_cache(maxsize=None)` whose parameters are unbounded, in long-running modules.",
+        ),
+    )
+    #: Containers, or (for the option) `functools.cache` / `lru_cache`.
+    PRESCREEN = ("{", "[", "dict", "list", "set", "deque", "Counter", "cache")
 
     @classmethod
     def ast_prescreen(cls, index: AstIndex, facts: ProjectFacts | None) -> bool:
-        """Only files binding a private module-level name to an empty or literal container."""
-        return any(True for _ in _candidates(index.tree))
+        """Only files binding a private module-level name to an empty or literal container, or
+        (the option may be on: the pre-screen does not know) with a function it would report."""
+        return any(True for _ in _candidates(index.tree)) or bool(_cached_functions(index.tree))
 
     def leave_Module(self, original_node: cst.Module) -> None:
         if self.context.is_test_file:
@@ -354,6 +387,39 @@ class UnboundedModuleCache(Rule):
             target = _cst_definition(original_node, candidate.name)
             if target is not None:
                 self.report(target, _message(candidate, growth))
+        if self.option("unbounded-function-caches"):
+            self._check_function_caches(original_node, tree, analysis)
+
+    def _check_function_caches(self, module: cst.Module, tree: ast.Module, analysis: _Module) -> None:
+        cached = _cached_functions(tree)
+        if not cached:
+            return
+        evidence = _long_running(tree)
+        functions = _module_functions(tree)
+        cst_functions = _cst_module_functions(module)
+        if len(functions) != len(cst_functions):
+            return
+        for found in cached:
+            parameter = next(
+                (p for p in found.parameters if not _bounded_by_callers(found.node, p, analysis)), None
+            )
+            if parameter is None:
+                continue
+            node = cst_functions[functions.index(found.node)]
+            decorator = node.decorators[found.node.decorator_list.index(found.decorator)]
+            self.report(decorator, self._function_message(found, decorator, parameter, evidence))
+
+    def _function_message(
+        self, found: CachedFunction, decorator: cst.Decorator, parameter: str, evidence: str | None
+    ) -> str:
+        shown = self.code_for(decorator.decorator)
+        if len(shown) > 40 or "\n" in shown:
+            call = isinstance(found.decorator, ast.Call)
+            shown = "functools.lru_cache(maxsize=None)" if call else "functools.cache"
+        return (
+            f"`{found.node.name}()` caches every distinct `{parameter}` forever (`@{shown}`) "
+            f"in a long-running module (it {evidence}): bound it (`functools.lru_cache(maxsize=...)`)"
+        )
 
     def _external_references(self) -> frozenset[str]:
         facts = self.context.facts
@@ -861,6 +927,231 @@ def _message(candidate: Candidate, growth: list[Growth]) -> str:
         "set": "bound it or clear it when it is no longer needed",
     }[candidate.kind]
     return f"Module-level {what} `{candidate.name}` grows in {shown} and nothing removes from it: {advice}"
+
+
+# -- unbounded function caches (option `unbounded-function-caches`) ---------------------------------
+
+#: Packages whose import says the module runs in a server or a worker (a long-running process).
+_LONG_RUNNING_PACKAGES = (
+    "flask",
+    "django",
+    "fastapi",
+    "starlette",
+    "aiohttp",
+    "tornado",
+    "sanic",
+    "quart",
+    "falcon",
+    "bottle",
+    "pyramid",
+    "cherrypy",
+    "twisted",
+    "grpc",
+    "uvicorn",
+    "gunicorn",
+    "celery",
+    "dramatiq",
+    "rq",
+    "socketserver",
+    "http.server",
+    "xmlrpc.server",
+    "wsgiref.simple_server",
+)
+#: Calls that run an event loop or a server until the process stops.
+_FOREVER_CALLS = frozenset({"serve_forever", "run_forever"})
+#: Module-level functions whose ``while True:`` loop is the program's main loop.
+_MAIN_LOOPS = frozenset({"main", "run", "serve", "worker"})
+#: Annotations whose values are unbounded, by qualified name.
+_UNBOUNDED_TYPES = frozenset(
+    {
+        "builtins.str",
+        "builtins.bytes",
+        "builtins.int",
+        "builtins.float",
+        "builtins.complex",
+        "typing.Text",
+        "typing.AnyStr",
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+        "pathlib.WindowsPath",
+        "pathlib.PurePosixPath",
+        "pathlib.PureWindowsPath",
+    }
+)
+#: Generic containers whose parameterised forms (``tuple[str, ...]``) are unbounded.
+_UNBOUNDED_GENERICS = frozenset(
+    {"builtins.tuple", "builtins.frozenset", "typing.Tuple", "typing.FrozenSet", "typing.AbstractSet"}
+)
+#: Wrappers whose arguments are the possible types: unbounded when any of them is.
+_UNIONS = frozenset({"typing.Optional", "typing.Union"})
+_BUILTIN_TYPES = frozenset({"str", "bytes", "int", "float", "complex", "tuple", "frozenset"})
+#: Names of unannotated parameters that hold identifiers or free text (the values of requests).
+_UNBOUNDED_NAMES = frozenset({"id", "url", "uri", "query", "text", "email", "username"})
+
+
+@dataclass(frozen=True)
+class CachedFunction:
+    """A module-level function behind an unbounded ``functools`` cache."""
+
+    node: ast.FunctionDef
+    decorator: ast.expr
+    parameters: tuple[str, ...]  # the parameters whose values are evidently unbounded
+
+
+def _cached_functions(tree: ast.Module) -> list[CachedFunction]:
+    """Module-level functions with an unbounded cache and an unbounded parameter, in a module
+    that shows it is long-running; [] without that evidence."""
+    if _long_running(tree) is None:
+        return []
+    imports = _module_imports(tree)
+    found = []
+    for function in _module_functions(tree):
+        if not isinstance(function, ast.FunctionDef):
+            continue  # `functools.cache` on a coroutine function caches one-shot coroutines
+        decorator = next((d for d in function.decorator_list if _unbounded_cache(d, imports)), None)
+        if decorator is None:
+            continue
+        parameters = tuple(_unbounded_parameters(function, imports))
+        if parameters:
+            found.append(CachedFunction(function, decorator, parameters))
+    return found
+
+
+def _bounded_by_callers(function: ast.FunctionDef, parameter: str, analysis: _Module) -> bool:
+    """A private function that the module only calls with literals for that parameter."""
+    if not _is_private(function.name):
+        return False
+    position, default = _parameter(function, parameter)
+    return position is not None and analysis._callers_pass_literals(
+        function.name, position, parameter, default
+    )
+
+
+def _module_functions(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Functions defined at module scope (in ``if``/``try``/... blocks too), in source order."""
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append(child)
+            elif not isinstance(child, (ast.expr, ast.ClassDef)):
+                stack.append(child)
+    found.sort(key=lambda f: (f.lineno, f.col_offset))
+    return found
+
+
+def _cst_module_functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """The LibCST counterpart of :func:`_module_functions`, in source order."""
+    found: list[cst.FunctionDef] = []
+
+    def walk(node: cst.CSTNode) -> None:
+        for child in node.children:
+            if isinstance(child, cst.FunctionDef):
+                found.append(child)
+            elif not isinstance(child, (cst.ClassDef, cst.BaseExpression)):
+                walk(child)
+
+    walk(module)
+    return found
+
+
+def _unbounded_cache(decorator: ast.expr, imports: Mapping[str, str]) -> bool:
+    """``functools.cache``, ``functools.lru_cache(maxsize=None)`` or ``lru_cache(None)``."""
+    if not isinstance(decorator, ast.Call):
+        return _qualified(decorator, imports) == "functools.cache"
+    if _qualified(decorator.func, imports) != "functools.lru_cache":
+        return False
+    sizes = [k.value for k in decorator.keywords if k.arg == "maxsize"] + decorator.args[:1]
+    return len(sizes) == 1 and isinstance(sizes[0], ast.Constant) and sizes[0].value is None
+
+
+def _unbounded_parameters(function: ast.FunctionDef, imports: Mapping[str, str]) -> Iterator[str]:
+    """Parameters annotated with an unbounded type, or unannotated ones without a default named
+    like an identifier or free text."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    pairs = [
+        *zip(positional, defaults, strict=True),
+        *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True),
+    ]
+    for arg, default in pairs:
+        if arg.annotation is not None:
+            if _unbounded_annotation(arg.annotation, imports):
+                yield arg.arg
+        elif default is None and _identifier_name(arg.arg):
+            yield arg.arg
+
+
+def _identifier_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _UNBOUNDED_NAMES or lowered.endswith("_id")
+
+
+def _annotation_name(node: ast.expr, imports: Mapping[str, str]) -> str | None:
+    if isinstance(node, ast.Name) and node.id not in imports and node.id in _BUILTIN_TYPES:
+        return f"builtins.{node.id}"
+    return _qualified(node, imports)
+
+
+def _unbounded_annotation(node: ast.expr, imports: Mapping[str, str]) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            parsed = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return False
+        return not isinstance(parsed, ast.Constant) and _unbounded_annotation(parsed, imports)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _unbounded_annotation(node.left, imports) or _unbounded_annotation(node.right, imports)
+    if isinstance(node, ast.Subscript):
+        generic = _annotation_name(node.value, imports)
+        if generic in _UNBOUNDED_GENERICS:
+            return True
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if generic in _UNIONS:
+            return any(_unbounded_annotation(part, imports) for part in parts)
+        if generic == "typing.Annotated":
+            return _unbounded_annotation(parts[0], imports)
+        return False
+    return _annotation_name(node, imports) in _UNBOUNDED_TYPES
+
+
+def _long_running(tree: ast.Module) -> str | None:
+    """What shows that the module runs in a long-lived process, as shown in the message."""
+    for node in ast.walk(tree):
+        for module in _imported_modules(node):
+            package = next(
+                (p for p in _LONG_RUNNING_PACKAGES if module == p or module.startswith(f"{p}.")), None
+            )
+            if package is not None:
+                return f"imports `{package}`"
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _FOREVER_CALLS
+        ):
+            return f"calls `{node.func.attr}()`"
+    for function in _module_functions(tree):
+        if function.name in _MAIN_LOOPS and any(_loops_forever(n) for n in _own_nodes(function)):
+            return f"loops forever in `{function.name}()`"
+    return None
+
+
+def _imported_modules(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        return [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return []
+
+
+def _loops_forever(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value in (True, 1)
+    )
 
 
 def _cst_definition(module: cst.Module, name: str) -> cst.CSTNode | None:
