@@ -28,6 +28,7 @@ from memlint.rules.unbounded_module_cache import UnboundedModuleCache
 from memlint.rules.unused_noqa import UnusedNoqa
 from memlint.rules.whole_file_read_to_iterate import WholeFileReadToIterate
 from memlint.rules.whole_table_read import WholeTableRead
+from memlint.rules.wide_default_dtype import WideDefaultDtype
 
 ALL_RULES: tuple[type[Rule], ...] = (
     UnusedNoqa,
@@ -48,6 +49,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     BoundMethodRegistered,
     WholeTableRead,
     ArrayGrownInLoop,
+    WideDefaultDtype,
 )
 
 __all__ = ["ALL_RULES"]
