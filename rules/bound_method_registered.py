@@ -887,7 +887,9 @@ def _escapes(module: cst.Module, name: str) -> bool:
 
 
 def _handed_values(node: cst.CSTNode) -> list[cst.BaseExpression | None]:
-    if isinstance(node, (cst.Arg, cst.Element, cst.Return, cst.Yield, cst.NamedExpr)):
+    if isinstance(node, cst.Yield):  # ``yield from X`` iterates X, it does not hand X out
+        return [] if isinstance(node.value, cst.From) else [node.value]
+    if isinstance(node, (cst.Arg, cst.Element, cst.Return, cst.NamedExpr)):
         return [node.value]
     if isinstance(node, cst.Assign):
         return [node.value]
