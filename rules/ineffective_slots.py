@@ -163,6 +163,8 @@ class IneffectiveSlots(Rule):
     metaclass or an unknown decorator) mean no finding. `@dataclass(slots=True)` and attrs'
     `@define` bases count as slotted.
 
+    Test files are not checked: tests build such classes on purpose (to test slots themselves).
+
     ## Why is this bad?
     `__slots__` only removes the instance dictionary when every class in the hierarchy declares
     them. With one unslotted base, instances keep their `__dict__` and the slots save little or
@@ -222,6 +224,8 @@ class IneffectiveSlots(Rule):
         self._classes.append(node)
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        if self.context.is_test_file:
+            return
         tree = parse_source(self.context.source, self.context.path)
         if tree is None:
             return

@@ -73,6 +73,9 @@ class MethodCache(Rule):
     instances are classes) are not reported. `lru_cache(maxsize=0)` caches nothing and is not
     reported either.
 
+    Test files are not checked: a test class caching a method pins a few test cases for the
+    length of a test run, and tests of caching do it on purpose.
+
     ## Why is this bad?
     The cache belongs to the function, which lives in the class, and every entry's key holds a
     strong reference to `self`. An unbounded cache (`functools.cache`, `lru_cache(maxsize=None)`)
@@ -187,6 +190,8 @@ class MethodCache(Rule):
 
     # -- judgement ------------------------------------------------------------------------------------
     def leave_Module(self, original_node: cst.Module) -> None:
+        if self.context.is_test_file:
+            return
         if not self._methods and not self._assigned:
             return
         self._graph = self._load_graph()
