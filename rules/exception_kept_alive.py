@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import libcst as cst
 
@@ -22,6 +23,8 @@ _POST_MORTEM = frozenset({"sys.last_type", "sys.last_value", "sys.last_traceback
 _EXIT_METHODS = frozenset({"__exit__", "__aexit__"})
 _STATIC = frozenset({"builtins.staticmethod"})
 _CLASS_LEVEL = frozenset({"builtins.classmethod"})
+#: Methods that take items out of a container: a container its own class drains is a hand-off queue.
+_CONSUMING = frozenset({"popleft", "pop", "popitem", "get", "get_nowait", "clear"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class _Frame:
     #: (position, code) of `x = None`, `del x`, `x.clear()`, `return x`...
     clears: list[tuple[float, str]] = field(default_factory=list)
     frames_cleared: bool = False
+    #: Attributes of the instance that a method of the same class drains (`self.queue.popleft()`).
+    drained: frozenset[str] = frozenset()
 
 
 class ExceptionKeptAlive(Rule):
@@ -69,9 +74,12 @@ class ExceptionKeptAlive(Rule):
     `traceback.format_exc()`), when the function clears the frames (`traceback.clear_frames()`) or
     the traceback (`exc.__traceback__ = None`), when the attribute or variable is reset to `None`,
     deleted, returned or walked to its end (`while tb: tb = tb.tb_next`) later in the same
-    function, and for the post-mortem variables `sys.last_value` and `sys.last_traceback`. Passing
-    the exception on (`raise ... from exc`, logging it, returning it, `future.set_exception(exc)`,
-    `queue.put(exc)`) is not storing it, and neither is a local variable holding the exception
+    function, when the module releases the attribute on its owner after use
+    (`outcome.failure = None`; setting it to `None` on `self` in `__init__` does not count), and for
+    the post-mortem variables `sys.last_value` and `sys.last_traceback`. Passing the exception on
+    (`raise ... from exc`, logging it, returning it, `future.set_exception(exc)`, `queue.put(exc)`,
+    appending it to an instance queue that the same class takes items out of with `popleft()`,
+    `pop()`, `get()` or `clear()`) is not storing it, and neither is a local variable holding the exception
     itself (the "remember the last error and re-raise it" idiom). Test files are not checked: test
     runners release each test case once it has run.
 
@@ -149,6 +157,7 @@ class ExceptionKeptAlive(Rule):
         self._scopes: dict[int, Scope] = {}
         #: Statements already reported (one finding per statement).
         self._reported: set[int] = set()
+        self._released: frozenset[str] = frozenset()
 
     def get_visitors(self):  # type: ignore[no-untyped-def]
         return with_tracker(super().get_visitors(), self.names)
@@ -162,6 +171,11 @@ class ExceptionKeptAlive(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         if self.context.is_test_file:
             return
+        released = _ReleasedAttributes()
+        original_node.visit(released)
+        #: Attribute names the module sets to None or deletes on an object other than `self`:
+        #: the owner of the object releases what was stored there (`outcome.failure = None`).
+        self._released = frozenset(released.names)
         frame = _Frame("module", self.names.module_scope)
         self._analyse(frame, original_node.body)
 
@@ -213,11 +227,13 @@ class ExceptionKeptAlive(Rule):
             elif isinstance(stmt, cst.FunctionDef):
                 inner = self._function_frame(stmt)
                 if inner is not None:
+                    inner.drained = frame.drained if frame.kind == "class" else frozenset()
                     self._analyse(inner, _statements(stmt.body))
             elif isinstance(stmt, cst.ClassDef):
                 scope = self._scopes.get(id(stmt))
                 if scope is not None:
-                    self._analyse(_Frame("class", scope), _statements(stmt.body))
+                    drained = frozenset(_drained_attributes(stmt))
+                    self._analyse(_Frame("class", scope, drained=drained), _statements(stmt.body))
             elif isinstance(stmt, (cst.Try, cst.TryStar)):
                 self._walk(frame, _statements(stmt.body))
                 for handler in stmt.handlers:
@@ -370,7 +386,7 @@ class ExceptionKeptAlive(Rule):
             alias = isinstance(value, cst.Name)
             self._name_sink(frame, target, holder, small, alias=alias)
             return
-        if code in _POST_MORTEM:
+        if code in _POST_MORTEM or self._passed_on(frame, target, method):
             return
         lifetime = self._lifetime(frame, target)
         if lifetime is None:
@@ -423,6 +439,16 @@ class ExceptionKeptAlive(Rule):
                 f"references this frame and the frame references `{name}`, a cycle that keeps every local "
                 f"variable alive until the garbage collector runs; `del {name}` when done (in a `finally`)",
             )
+
+    def _passed_on(self, frame: _Frame, target: cst.BaseExpression, method: str | None) -> bool:
+        """A queue the class drains hands the exception on, and an attribute the module releases on
+        its owner (`outcome.failure = None` after the run) does not outlive its use."""
+        if method is not None or isinstance(target, cst.Subscript):
+            container = target.value if isinstance(target, cst.Subscript) else target
+            attr = _self_attribute(container, frame.self_name)
+            return attr is not None and attr in frame.drained
+        attr = _self_attribute(target, frame.self_name)
+        return attr is not None and attr in self._released
 
     def _lifetime(self, frame: _Frame, target: cst.BaseExpression) -> str | None:
         """How long the object a stored attribute or item belongs to lives (None: not long)."""
@@ -486,6 +512,110 @@ class ExceptionKeptAlive(Rule):
     @staticmethod
     def _cleared_later(frame: _Frame, code: str, position: int) -> bool:
         return any(at > position and cleared == code for at, cleared in frame.clears)
+
+
+def _self_attribute(node: cst.BaseExpression, self_name: str | None) -> str | None:
+    """``X`` for ``self.X`` (None for anything else)."""
+    if (
+        self_name is not None
+        and isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == self_name
+    ):
+        return node.attr.value
+    return None
+
+
+def _first_param(node: cst.FunctionDef) -> str | None:
+    params = [*node.params.posonly_params, *node.params.params]
+    return params[0].name.value if params else None
+
+
+def _drained_attributes(cls: cst.ClassDef) -> Iterator[str]:
+    """Attributes of the instance that a method of the class takes items out of, directly
+    (`self.queue.popleft()`) or through a local (`events = self.queue; events.popleft()`)."""
+    for stmt in _statements(cls.body):
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        self_name = _first_param(stmt)
+        if self_name is None:
+            continue
+        aliases: dict[str, str] = {}
+        for assign in _find(stmt.body, cst.Assign):
+            attr = _self_attribute(assign.value, self_name)
+            if (
+                attr is not None
+                and len(assign.targets) == 1
+                and isinstance(assign.targets[0].target, cst.Name)
+            ):
+                aliases[assign.targets[0].target.value] = attr
+        for call in _find(stmt.body, cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in _CONSUMING:
+                continue
+            if func.attr.value in ("get", "get_nowait") and any(a.keyword is None for a in call.args):
+                continue  # `mapping.get(key)` looks an item up; `queue.get()` takes one out
+            receiver = func.value
+            attr = _self_attribute(receiver, self_name)
+            if attr is None and isinstance(receiver, cst.Name):
+                attr = aliases.get(receiver.value)
+            if attr is not None:
+                yield attr
+
+
+_N = TypeVar("_N", bound=cst.CSTNode)
+
+
+def _find(node: cst.CSTNode, kind: type[_N]) -> Iterator[_N]:
+    """The nodes of one kind under ``node``, not descending into nested definitions."""
+    for child in node.children:
+        if isinstance(child, kind):
+            yield child
+        if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            yield from _find(child, kind)
+
+
+class _ReleasedAttributes(cst.CSTVisitor):
+    """Attribute names set to None or deleted on an object that is not the method's own instance
+    (`outcome.failure = None`, `del job.error`): ``self.error = None`` in ``__init__`` initialises
+    the attribute, it does not release anything."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+        #: For each enclosing definition: the instance parameter of a method, else None.
+        self._selves: list[str | None] = []
+        self._in_class: list[bool] = [False]
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._in_class.append(True)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._in_class.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._selves.append(_first_param(node) if self._in_class[-1] else None)
+        self._in_class.append(False)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._selves.pop()
+        self._in_class.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if _is_none(node.value):
+            for target in node.targets:
+                self._note(target.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        for target in _del_targets(node.target):
+            self._note(target)
+
+    def _note(self, target: cst.BaseExpression) -> None:
+        if not isinstance(target, cst.Attribute) or not isinstance(target.value, cst.Name):
+            return
+        if target.value.value in ("self", "cls") or (self._selves and target.value.value == self._selves[-1]):
+            return
+        self.names.add(target.attr.value)
 
 
 def _uses_own_name(handler: ast.ExceptHandler) -> bool:
