@@ -734,8 +734,9 @@ class _FileCollector:
     def _creations(self, qualname: str, method: _Method) -> None:
         """Calls passing ``self``; kept when their result is stored in an attribute of self."""
         kept: dict[int, _Storage] = {}
+        released = _released_in_finally(method)
         for storage in method.storages:
-            if not _is_name(storage.owner, method.self_name):
+            if not _is_name(storage.owner, method.self_name) or storage.attribute in released:
                 continue
             for value in storage.values:
                 calls = [value] if isinstance(value, ast.Call) else []
@@ -778,6 +779,38 @@ def _method(fn: AnyFunction, index: int) -> _Method | None:
     params.update({a.arg: (None, a.annotation) for a in fn.args.kwonlyargs})
     nodes = list(_scope_nodes(fn))
     return _Method(fn, index, positional[0].arg, params, nodes, _bindings(nodes), _storages(nodes))
+
+
+def _released_in_finally(method: _Method) -> set[str]:
+    """Attributes of self that the method reassigns (``self._current = previous``) or deletes in a
+    ``finally``: a child kept there is dropped when the method (or context manager) ends, so the
+    cycle through it is broken deterministically."""
+    released: set[str] = set()
+    for node in method.nodes:
+        if not (isinstance(node, ast.Try) or type(node).__name__ == "TryStar"):
+            continue
+        for stmt in getattr(node, "finalbody", ()):
+            for inner in _scope_nodes_of(stmt):
+                targets: list[ast.expr] = []
+                if isinstance(inner, ast.Assign) and not isinstance(inner.value, ast.Call):
+                    targets = inner.targets
+                elif isinstance(inner, ast.Delete):
+                    targets = inner.targets
+                released.update(
+                    t.attr
+                    for t in targets
+                    if isinstance(t, ast.Attribute) and _is_name(t.value, method.self_name)
+                )
+    return released
+
+
+def _scope_nodes_of(stmt: ast.stmt) -> Iterator[ast.AST]:
+    """``stmt`` and the nodes under it, not descending into nested scopes."""
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _NESTED_SCOPES))
 
 
 def _self_argument(call: ast.Call, self_name: str) -> tuple[int | None, str | None] | None:
@@ -1442,7 +1475,9 @@ class StrongParentReference(Rule):
     Both directions must be visible in the checked code: an attribute called `parent` is not
     evidence. No finding when the back-reference or the container is weak (`weakref.ref`,
     `weakref.proxy`, `WeakSet`, `WeakValueDictionary`...), when the parent does not keep the child
-    (no cycle), or when a property, descriptor or `__setattr__` may decide how the value is stored.
+    (no cycle), when the method that keeps the child in an attribute reassigns or deletes that
+    attribute in a `finally` (a context manager holding the child only for its `with` block), or
+    when a property, descriptor or `__setattr__` may decide how the value is stored.
 
     ## Why is this bad?
     CPython frees an object as soon as its reference count drops to zero. A parent and a child
