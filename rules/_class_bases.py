@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memlint.facts import FactCollector, ModuleInfo
+from memlint.facts import FactCollector, ModuleInfo, walk_nodes
 
 #: A value made by ``collections.namedtuple(...)`` or the call form of ``typing.NamedTuple``.
 NAMEDTUPLE = "<namedtuple>"
@@ -188,7 +188,7 @@ def class_slots(node: ast.ClassDef) -> tuple[tuple[str, ...] | None, bool]:
 def _stored_names(nodes: list[ast.stmt]) -> set[str]:
     names: set[str] = set()
     for stmt in nodes:
-        for node in ast.walk(stmt):
+        for node in walk_nodes(stmt):
             if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
                 names.add(node.id)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -307,12 +307,11 @@ class _Collector:
             if isinstance(stmt, ast.ClassDef):
                 self._class(stmt, prefix, table)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner = [s for s in ast.walk(stmt) if isinstance(s, ast.ClassDef)]
-                if inner:
+                if any(isinstance(s, ast.ClassDef) for s in walk_nodes(stmt)):
                     local = dict(table)
                     own = {s.name for s in body_statements(stmt.body) if isinstance(s, ast.ClassDef)}
                     for name in _stored_names(stmt.body) | {
-                        a.arg for a in ast.walk(stmt.args) if isinstance(a, ast.arg)
+                        a.arg for a in walk_nodes(stmt.args) if isinstance(a, ast.arg)
                     }:
                         local[name] = (
                             f"{self.name}.{prefix}{stmt.name}.<locals>.{name}" if name in own else None

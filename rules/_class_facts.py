@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from memlint.facts import FactCollector, ModuleInfo
+from memlint.facts import FactCollector, ModuleInfo, child_nodes
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 #: Calls on a container that keep their argument alive after the statement (not a queue's
@@ -283,29 +283,59 @@ def _absolute(module: str, package: str, level: int, name: str | None) -> str | 
     return ".".join(base) or None
 
 
-def _children(node: ast.AST) -> Iterator[ast.AST]:
-    """``ast.iter_child_nodes`` without the expression-context singletons (and a little faster)."""
-    for name in node._fields:
-        if name == "ctx":
-            continue
-        value = getattr(node, name, None)
-        if type(value) is list:
-            for item in value:
-                if isinstance(item, ast.AST):
-                    yield item
-        elif isinstance(value, ast.AST):
-            yield value
+#: ``ast.iter_child_nodes`` without the expression-context singletons, as a list (faster).
+_children = child_nodes
 
 
-def _parent_map(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+def _tree_links(tree: ast.AST) -> tuple[dict[ast.AST, ast.AST], dict[ast.AST, list[ast.AST]]]:
+    """Each node's parent, and each node's ``_children``, from one walk: the collector walks the
+    tree twice more (its scopes, then everything), and a lookup is cheaper than a new list."""
     parents: dict[ast.AST, ast.AST] = {}
+    kids: dict[ast.AST, list[ast.AST]] = {}
     stack = [tree]
     while stack:
         node = stack.pop()
-        for child in _children(node):
-            parents[child] = node
-            stack.append(child)
-    return parents
+        children = kids[node] = _children(node)
+        parents.update(dict.fromkeys(children, node))
+        stack.extend(children)
+    return parents, kids
+
+
+#: What ``_Collector._own_nodes`` does not descend into as a whole: new scopes (a lambda's
+#: nodes all belong to it; a definition's decorators, bases and keywords do not; a
+#: comprehension's first iterable does).
+_NEW_SCOPES = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Lambda,
+        ast.ListComp,
+        ast.SetComp,
+        ast.GeneratorExp,
+        ast.DictComp,
+    }
+)
+
+
+#: The node types ``_Collector._scan`` looks at (a set lookup skips the rest of a scope's nodes).
+_SCAN_KINDS = frozenset(
+    {
+        ast.Name,
+        ast.Return,
+        ast.Global,
+        ast.Nonlocal,
+        ast.Import,
+        ast.ImportFrom,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.ExceptHandler,
+        ast.MatchAs,
+        ast.MatchStar,
+        ast.MatchMapping,
+    }
+)
 
 
 @dataclass
@@ -374,7 +404,7 @@ class _Collector:
         self.name = module.name or Path(module.path).stem
         self.is_package = module.is_package
         self.package = self.name if module.is_package else self.name.rpartition(".")[0]
-        self.parents = _parent_map(tree)
+        self.parents, self.kids = _tree_links(tree)
         self.scans: dict[int, _ScopeScan] = {}
         self.stars: list[str] = []
         self.rebound: set[str] = set()
@@ -521,6 +551,8 @@ class _Collector:
         body = node.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)) else []
         declared: set[str] = set()
         for child in self._own_nodes(body):
+            if type(child) not in _SCAN_KINDS:
+                continue
             if isinstance(child, ast.Name):
                 if not isinstance(child.ctx, ast.Load):
                     self._bind(table, child.id, None)
@@ -563,19 +595,16 @@ class _Collector:
         while stack:
             node = stack.pop()
             yield node
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if type(node) not in _NEW_SCOPES:
+                stack.extend(reversed(self.kids[node]))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 stack.extend(
                     reversed(
                         [*node.decorator_list, *getattr(node, "bases", ()), *getattr(node, "keywords", ())]
                     )
                 )
-                continue
-            if isinstance(node, ast.Lambda):
-                continue
-            if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
                 stack.append(node.generators[0].iter)
-                continue
-            stack.extend(reversed(list(_children(node))))
 
     # -- name resolution ---------------------------------------------------------------------
     def _resolve_name(self, name: str, ctx: _Ctx) -> str | None:
@@ -659,16 +688,13 @@ class _Collector:
 
     def _walk(self, node: ast.AST, ctx: _Ctx) -> None:
         kind = type(node)
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            handler = _HANDLERS[kind] = getattr(
-                _Collector, f"_walk_{kind.__name__}", _Collector._walk_children
-            )
-        handler(self, node, ctx)
+        (_HANDLERS.get(kind) or _handler(kind))(self, node, ctx)
 
     def _walk_children(self, node: ast.AST, ctx: _Ctx) -> None:
-        for child in _children(node):
-            self._walk(child, ctx)
+        # ``_walk`` inlined: this loop visits every node of the file.
+        for child in self.kids[node]:
+            kind = type(child)
+            (_HANDLERS.get(kind) or _handler(kind))(self, child, ctx)
 
     def _walk_If(self, node: ast.If, ctx: _Ctx) -> None:
         if len(ctx.scopes) == 1 and _is_main_guard(node.test):
@@ -1616,6 +1642,12 @@ class _Collector:
 
 
 _HANDLERS: dict[type, Any] = {}
+
+
+def _handler(kind: type) -> Any:
+    """The ``_walk_<Kind>`` method for a node type (``_walk_children`` when there is none), memoised."""
+    handler = _HANDLERS[kind] = getattr(_Collector, f"_walk_{kind.__name__}", _Collector._walk_children)
+    return handler
 
 
 def _small_range(args: list[ast.expr]) -> bool:

@@ -12,7 +12,7 @@ import libcst as cst
 from memlint.ast_index import AstIndex
 from memlint.config import is_test_path
 from memlint.diagnostics import FixAvailability
-from memlint.facts import FactCollector, ModuleInfo, ProjectFacts
+from memlint.facts import FactCollector, ModuleInfo, ProjectFacts, walk_nodes
 from memlint.rule import Option, Rule
 from memlint.rules._class_bases import parse_source
 
@@ -178,7 +178,8 @@ class PrivateReferences(FactCollector):
             return frozenset()
         aliases: dict[str, str] = {}
         found: set[str] = set()
-        for node in ast.walk(tree):
+        nodes = walk_nodes(tree)
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -191,7 +192,7 @@ class PrivateReferences(FactCollector):
                     aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
                     if _is_private(alias.name):
                         found.add(f"{base}.{alias.name}")
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Attribute) and _is_private(node.attr):
                 base = _dotted_name(node.value, aliases)
                 if base is not None:
